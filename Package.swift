@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "warren",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "warren", targets: ["warren"]),
+        .library(name: "WarrenWire", targets: ["WarrenWire"]),
+        .library(name: "WarrenClient", targets: ["WarrenClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // AMQP 0-9-1 frames, methods, content headers and field tables. NIOCore only.
+        .target(
+            name: "WarrenWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Async AMQP 0-9-1 client on SwiftNIO.
+        .target(
+            name: "WarrenClient",
+            dependencies: [
+                "WarrenWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "warren",
+            dependencies: [
+                "WarrenClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "WarrenWireTests",
+            dependencies: [
+                "WarrenWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WarrenClientTests",
+            dependencies: [
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // Live tests against a real RabbitMQ node; scripts/test starts one and sets WARREN_RABBITMQ_URL.
+        .testTarget(
+            name: "WarrenClientIntegrationTests",
+            dependencies: [
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,59 @@
+import NIOCore
+
+/// The payload of a content header frame: which class the content belongs to, the size of the
+/// body that follows in body frames, and the message's properties.
+public struct ContentHeader: Sendable, Hashable {
+    public var classID: UInt16
+    /// Unused by AMQP 0-9-1; always 0 on the wire.
+    public var weight: UInt16
+    public var bodySize: UInt64
+    public var properties: BasicProperties
+
+    public init(classID: UInt16 = BasicProperties.classID, weight: UInt16 = 0, bodySize: UInt64,
+                properties: BasicProperties = BasicProperties()) {
+        self.classID = classID
+        self.weight = weight
+        self.bodySize = bodySize
+        self.properties = properties
+    }
+
+    /// Decodes a header frame's payload.
+    @inlinable
+    public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> ContentHeader {
+        guard let (classID, weight, bodySize) = payload.readMultipleIntegers(as: (UInt16, UInt16, UInt64).self)
+        else { throw .malformedContentHeader(reason: "truncated header") }
+        let properties = try BasicProperties.decode(from: &payload)
+        guard payload.readableBytes == 0 else {
+            throw .malformedContentHeader(reason: "\(payload.readableBytes) trailing bytes")
+        }
+        return ContentHeader(classID: classID, weight: weight, bodySize: bodySize, properties: properties)
+    }
+
+    /// Encodes a header frame's payload.
+    @inlinable
+    public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        buffer.writeMultipleIntegers(classID, weight, bodySize)
+        try properties.encode(into: &buffer)
+    }
+}
+
+extension BasicProperties {
+    /// Reads the property-flag words: bit 15 of the first word is the first property, and bit 0 of
+    /// each word says another word follows. Flags past the fourteenth property must be clear.
+    @inlinable
+    static func readPropertyFlags(from payload: inout ByteBuffer) throws(AMQPWireError) -> UInt16 {
+        guard let first = payload.readInteger(as: UInt16.self) else {
+            throw .malformedContentHeader(reason: "truncated property flags")
+        }
+        var word = first
+        while word & 1 == 1 {
+            guard let next = payload.readInteger(as: UInt16.self) else {
+                throw .malformedContentHeader(reason: "truncated property flags")
+            }
+            guard next & 0xFFFE == 0 else { throw .malformedContentHeader(reason: "unknown property flags") }
+            word = next
+        }
+        guard first & 0b10 == 0 else { throw .malformedContentHeader(reason: "unknown property flags") }
+        return first & 0xFFFC
+    }
+}

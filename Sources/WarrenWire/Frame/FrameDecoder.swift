@@ -1,0 +1,56 @@
+import NIOCore
+
+/// Splits bytes into frames and decodes their payloads.
+///
+/// Usable on its own (`decodeFrame(from:)`, for handlers that keep their own buffer) and as a
+/// NIO `ByteToMessageDecoder`. The payload limit is `frameMax - 8`; a `frameMax` of 0 means
+/// no limit other than the 32-bit size field.
+public struct FrameDecoder: Sendable {
+    public var frameMax: UInt32
+
+    public init(frameMax: UInt32 = FrameConstants.defaultFrameMax) {
+        self.frameMax = frameMax
+    }
+
+    /// Decodes the next whole frame, or returns `nil` and consumes nothing if it has not all arrived.
+    @inlinable
+    public func decodeFrame(from buffer: inout ByteBuffer) throws(AMQPWireError) -> Frame? {
+        let start = buffer.readerIndex
+        guard let (type, channel, size) = buffer.getMultipleIntegers(at: start, as: (UInt8, UInt16, UInt32).self)
+        else { return nil }
+        if frameMax > 0 && UInt64(size) + UInt64(FrameConstants.overhead) > UInt64(frameMax) {
+            throw .frameTooLarge(size: size, maximum: frameMax - UInt32(FrameConstants.overhead))
+        }
+        let total = Int(size) + FrameConstants.overhead
+        guard buffer.readableBytes >= total else { return nil }
+        let end = buffer.getInteger(at: start + total - 1, as: UInt8.self)!
+        guard end == FrameConstants.end else { throw .badFrameEnd(end) }
+        var payload = buffer.getSlice(at: start + 7, length: Int(size))!
+        buffer.moveReaderIndex(forwardBy: total)
+        switch type {
+        case FrameConstants.method:
+            return .method(channel: channel, try AMQPMethod.decode(from: &payload))
+        case FrameConstants.header:
+            return .header(channel: channel, try ContentHeader.decode(from: &payload))
+        case FrameConstants.body:
+            return .body(channel: channel, payload)
+        case FrameConstants.heartbeat:
+            guard channel == 0, size == 0 else { throw .malformedHeartbeat(channel: channel) }
+            return .heartbeat
+        default:
+            throw .unknownFrameType(type)
+        }
+    }
+}
+
+extension FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = Frame
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
+        try decodeFrame(from: &buffer)
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {
+        try decodeFrame(from: &buffer)
+    }
+}
