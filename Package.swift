@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "warren",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "warren", targets: ["warren"]),
         .library(name: "WarrenWire", targets: ["WarrenWire"]),
