@@ -55,6 +55,8 @@ extension ByteBuffer {
 
     @usableFromInline
     mutating func skipFieldValue(depth: Int) throws(AMQPWireError) {
+        // Arrays nest through here without passing skipFieldTableEntries, so check here too.
+        guard depth < maximumFieldNesting else { throw .malformedFieldTable(reason: "nesting too deep") }
         guard let type = readInteger(as: UInt8.self) else {
             throw .malformedFieldTable(reason: "missing value type")
         }

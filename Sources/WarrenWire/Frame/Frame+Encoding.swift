@@ -17,17 +17,28 @@ extension ByteBuffer {
         writeInteger(FrameConstants.end)
     }
 
-    /// Writes one whole frame.
+    /// Writes one whole frame. If encoding fails, nothing is written.
     @inlinable
     public mutating func writeFrame(_ frame: Frame) throws(AMQPWireError) {
+        let start = writerIndex
         switch frame {
         case .method(let channel, let method):
             let sizeIndex = beginFrame(type: FrameConstants.method, channel: channel)
-            try method.encode(into: &self)
+            do {
+                try method.encode(into: &self)
+            } catch {
+                moveWriterIndex(to: start)
+                throw error
+            }
             endFrame(sizeIndex: sizeIndex)
         case .header(let channel, let header):
             let sizeIndex = beginFrame(type: FrameConstants.header, channel: channel)
-            try header.encode(into: &self)
+            do {
+                try header.encode(into: &self)
+            } catch {
+                moveWriterIndex(to: start)
+                throw error
+            }
             endFrame(sizeIndex: sizeIndex)
         case .body(let channel, let body):
             writeMultipleIntegers(FrameConstants.body, channel, UInt32(truncatingIfNeeded: body.readableBytes))
@@ -73,7 +84,8 @@ extension ByteBuffer {
             throw error
         }
         endFrame(sizeIndex: sizeIndex)
-        let limit = frameMax == 0 ? Int(UInt32.max) : Int(frameMax) - FrameConstants.overhead
+        let effective = FrameConstants.effectiveFrameMax(frameMax)
+        let limit = effective == 0 ? Int(UInt32.max) : Int(effective) - FrameConstants.overhead
         var remaining = body
         while remaining.readableBytes > 0 {
             let chunk = remaining.readSlice(length: Swift.min(limit, remaining.readableBytes))!

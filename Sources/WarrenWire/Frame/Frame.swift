@@ -30,6 +30,13 @@ public enum FrameConstants {
     public static let minimumFrameMax: UInt32 = 4096
     /// RabbitMQ's default `frame_max`.
     public static let defaultFrameMax: UInt32 = 131_072
+
+    /// A `frame_max` as the codec applies it: 0 (no limit) stays 0, anything below the AMQP
+    /// minimum counts as the minimum, so a bogus value can neither crash nor loop the codec.
+    @inlinable
+    public static func effectiveFrameMax(_ frameMax: UInt32) -> UInt32 {
+        frameMax == 0 ? 0 : Swift.max(frameMax, minimumFrameMax)
+    }
 }
 
 /// The eight bytes a client sends first: `AMQP`, 0, 0, 9, 1.

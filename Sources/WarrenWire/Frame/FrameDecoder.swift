@@ -6,10 +6,13 @@ import NIOCore
 /// NIO `ByteToMessageDecoder`. The payload limit is `frameMax - 8`; a `frameMax` of 0 means
 /// no limit other than the 32-bit size field.
 public struct FrameDecoder: Sendable {
-    public var frameMax: UInt32
+    /// Values between 1 and 4095 are read as 4096, the smallest frame size AMQP allows.
+    public var frameMax: UInt32 {
+        didSet { frameMax = FrameConstants.effectiveFrameMax(frameMax) }
+    }
 
     public init(frameMax: UInt32 = FrameConstants.defaultFrameMax) {
-        self.frameMax = frameMax
+        self.frameMax = FrameConstants.effectiveFrameMax(frameMax)
     }
 
     /// Decodes the next whole frame, or returns `nil` and consumes nothing if it has not all arrived.
