@@ -38,7 +38,7 @@ public enum AMQPURL {
             rest = rest[rest.index(after: at)...]
             if let colon = userInfo.firstIndex(of: ":") {
                 config.username = try decode(userInfo[..<colon], url: url)
-                config.password = try decode(userInfo[userInfo.index(after: colon)...], url: url)
+                config.password = try decode(userInfo[userInfo.index(after: colon)...], url: url, what: "the password")
             } else {
                 config.username = try decode(userInfo, url: url)
             }
@@ -120,13 +120,15 @@ public enum AMQPURL {
         }
     }
 
-    static func decode(_ text: Substring, url: String) throws(AMQPClientError) -> String {
+    /// `what` names the part in error reasons instead of quoting it (so a password is never shown).
+    static func decode(_ text: Substring, url: String, what: String? = nil) throws(AMQPClientError) -> String {
+        let part = what ?? "'\(text)'"
         var bytes: [UInt8] = []
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
                 guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    throw .invalidURL(url: redact(url), reason: "bad percent-encoding in '\(text)'")
+                    throw .invalidURL(url: redact(url), reason: "bad percent-encoding in \(part)")
                 }
                 bytes.append(high << 4 | low)
             } else {
@@ -134,7 +136,7 @@ public enum AMQPURL {
             }
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw .invalidURL(url: redact(url), reason: "percent-encoding in '\(text)' is not UTF-8")
+            throw .invalidURL(url: redact(url), reason: "percent-encoding in \(part) is not UTF-8")
         }
         return decoded
     }
@@ -165,8 +167,7 @@ public enum AMQPURL {
 
     /// The URL with any password replaced, so errors never print a secret.
     static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return url }
-        let afterScheme = url[schemeEnd.upperBound...]
+        let afterScheme = url.firstRange(of: "://").map { url[$0.upperBound...] } ?? url[...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
         guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return url }

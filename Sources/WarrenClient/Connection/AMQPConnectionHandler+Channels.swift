@@ -122,8 +122,11 @@ extension AMQPConnectionHandler {
 
     /// Sends encoded frames that expect no answer (publish, ack, nack, reject, nowait methods).
     func send(channel: UInt16, bytes: ByteBuffer, publishSequence: UInt64) {
-        guard let record = channels[channel], record.phase == .open else { return }
+        guard let record = channels[channel] else { return }
+        // A numbered publish stays outstanding even if the channel is closing, so a waiter is
+        // failed by the close instead of being told the message was acked.
         if publishSequence != 0 { record.confirms.published(publishSequence) }
+        guard record.phase == .open else { return }
         write(bytes)
     }
 

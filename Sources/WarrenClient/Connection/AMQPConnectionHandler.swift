@@ -146,9 +146,15 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
                 startHeartbeats(parameters.heartbeat, context: context)
                 connectPromise.succeed((parameters, serverProperties))
             case .fail(let error):
-                if case .connectionClosedByServer = error { try? write(channel: 0, ConnectionCloseOk().method) }
-                if case .authenticationFailed = error { try? write(channel: 0, ConnectionCloseOk().method) }
-                fail(error, sendClose: nil)
+                switch error {
+                case .connectionClosedByServer, .authenticationFailed:
+                    try? write(channel: 0, ConnectionCloseOk().method)
+                    fail(error, sendClose: nil)
+                case .unexpectedMethod:
+                    fail(error, sendClose: ReplyCode.commandInvalid.rawValue)
+                default:
+                    fail(error, sendClose: nil)
+                }
             }
             return
         }
