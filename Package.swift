@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "warren", targets: ["warren"]),
         .library(name: "WarrenWire", targets: ["WarrenWire"]),
         .library(name: "WarrenClient", targets: ["WarrenClient"]),
+        .library(name: "WarrenBroker", targets: ["WarrenBroker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -30,10 +31,20 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The embedded AMQP 0-9-1 broker.
+        .target(
+            name: "WarrenBroker",
+            dependencies: [
+                "WarrenWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "WarrenClient",
+                "WarrenBroker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +62,15 @@ let package = Package(
                 "WarrenClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WarrenBrokerTests",
+            dependencies: [
+                "WarrenBroker",
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Live tests against a real RabbitMQ node; scripts/test starts one and sets WARREN_RABBITMQ_URL.

@@ -1,0 +1,98 @@
+import NIOCore
+import NIOPosix
+import WarrenWire
+
+/// The broker's state: vhosts and connections. Everything in it runs on one event loop, so the
+/// publish and deliver paths take no locks at all.
+final class BrokerCore {
+    let configuration: BrokerConfiguration
+    let eventLoop: any EventLoop
+    private(set) var vhosts: [String: VirtualHost] = [:]
+    private(set) var connections: [ObjectIdentifier: ServerConnection] = [:]
+
+    init(configuration: BrokerConfiguration, eventLoop: any EventLoop) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        for name in configuration.virtualHosts {
+            vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
+        }
+    }
+
+    func register(_ connection: ServerConnection) {
+        connections[ObjectIdentifier(connection)] = connection
+    }
+
+    func unregister(_ connection: ServerConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+}
+
+/// Warren's embedded AMQP 0-9-1 broker.
+///
+///     let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0))
+///     print("listening on", broker.amqpPort)
+///     try await broker.shutdown()
+public final class Broker: Sendable {
+    public let configuration: BrokerConfiguration
+    /// The port actually bound (useful with `amqpPort: 0`).
+    public let amqpPort: Int
+    let core: NIOLoopBound<BrokerCore>
+    private let serverChannel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+
+    private init(configuration: BrokerConfiguration, amqpPort: Int, core: NIOLoopBound<BrokerCore>,
+                 serverChannel: any Channel, group: MultiThreadedEventLoopGroup) {
+        self.configuration = configuration
+        self.amqpPort = amqpPort
+        self.core = core
+        self.serverChannel = serverChannel
+        self.group = group
+    }
+
+    /// Binds the AMQP listener and starts serving.
+    public static func start(_ configuration: BrokerConfiguration) async throws -> Broker {
+        // One event loop owns every queue, exchange and connection: no locks on any message path.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
+        let core = try await eventLoop.submit {
+            NIOLoopBound(BrokerCore(configuration: configuration, eventLoop: eventLoop), eventLoop: eventLoop)
+        }.get()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = ServerConnection(broker: core.value, peerIsLoopback: isLoopback(channel.remoteAddress))
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                }
+            }
+        do {
+            let serverChannel = try await bootstrap.bind(host: configuration.host, port: configuration.amqpPort).get()
+            let port = serverChannel.localAddress?.port ?? configuration.amqpPort
+            return Broker(configuration: configuration, amqpPort: port, core: core, serverChannel: serverChannel,
+                          group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops listening, closes every connection with 320 CONNECTION_FORCED, and stops the loop.
+    public func shutdown() async throws {
+        let core = self.core
+        try await serverChannel.close().get()
+        try await core.eventLoop.submit {
+            for connection in core.value.connections.values { connection.forceClose() }
+        }.get()
+        // Give clients a moment to read the close before the loop stops.
+        try await core.eventLoop.scheduleTask(in: .milliseconds(100)) {}.futureResult.get()
+        try await group.shutdownGracefully()
+    }
+}
+
+func isLoopback(_ address: SocketAddress?) -> Bool {
+    guard let ip = address?.ipAddress else { return false }
+    return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+}

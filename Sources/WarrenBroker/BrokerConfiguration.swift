@@ -1,0 +1,51 @@
+import NIOCore
+
+/// How the embedded broker listens and whom it lets in.
+public struct BrokerConfiguration: Sendable {
+    public struct User: Sendable, Hashable {
+        public var name: String
+        public var password: String
+        /// Like RabbitMQ's `loopback_users`: may only connect from 127.0.0.0/8 or ::1.
+        public var loopbackOnly: Bool
+        /// Tags as RabbitMQ shows them (`administrator`, `management`, ...).
+        public var tags: [String]
+
+        public init(name: String, password: String, loopbackOnly: Bool = false, tags: [String] = ["administrator"]) {
+            self.name = name
+            self.password = password
+            self.loopbackOnly = loopbackOnly
+            self.tags = tags
+        }
+    }
+
+    public var host: String
+    /// 0 picks a free port; ``Broker/amqpPort`` tells which.
+    public var amqpPort: Int
+    public var users: [User]
+    public var virtualHosts: [String]
+    public var frameMax: UInt32
+    public var channelMax: UInt16
+    /// Seconds proposed in `connection.tune`.
+    public var heartbeat: UInt16
+    /// RabbitMQ's `max_message_size`: 128 MiB.
+    public var maximumMessageSize: UInt64
+    /// Shown to clients in `server-properties` and by the management API.
+    public var clusterName: String
+
+    public init(
+        host: String = "127.0.0.1", amqpPort: Int = 5672,
+        users: [User] = [User(name: "guest", password: "guest", loopbackOnly: true)],
+        virtualHosts: [String] = ["/"], frameMax: UInt32 = 131_072, channelMax: UInt16 = 2047,
+        heartbeat: UInt16 = 60, maximumMessageSize: UInt64 = 128 * 1024 * 1024, clusterName: String = "warren"
+    ) {
+        self.host = host
+        self.amqpPort = amqpPort
+        self.users = users
+        self.virtualHosts = virtualHosts
+        self.frameMax = frameMax
+        self.channelMax = channelMax
+        self.heartbeat = heartbeat
+        self.maximumMessageSize = maximumMessageSize
+        self.clusterName = clusterName
+    }
+}

@@ -1,0 +1,214 @@
+import NIOCore
+import WarrenWire
+
+// Publishing, consuming, fetching and settling messages.
+extension ServerChannel {
+    func publish(_ publish: BasicPublish, header: ContentHeader, body: ByteBuffer) throws(BrokerError) {
+        if publish.immediate { throw .notImplemented("immediate=true") }
+        let exchange = try vhost.exchange(publish.exchange)
+        if exchange.isInternal {
+            throw .accessRefused("cannot publish to internal exchange '\(exchange.name)' in vhost '\(vhost.name)'")
+        }
+        if let userID = header.properties.userID, userID != connection.username {
+            throw .precondition("user_id property set to '\(userID)' but authenticated user was '\(connection.username)'")
+        }
+        let message = Message(exchange: publish.exchange, routingKey: publish.routingKey,
+                              properties: header.properties, body: body)
+        var sequence: UInt64?
+        if confirmMode {
+            publishSequence += 1
+            sequence = publishSequence
+        }
+        if transactional {
+            txPublishes.append(PendingPublish(exchange: publish.exchange, mandatory: publish.mandatory, message: message))
+            return
+        }
+        try route(message, exchangeName: publish.exchange, mandatory: publish.mandatory, sequence: sequence)
+    }
+
+    /// Routes a message and tells the publisher: basic.return for an unroutable mandatory message
+    /// (before its confirm), then ack, or nack if a queue refused it (x-overflow reject-publish).
+    func route(_ message: Message, exchangeName: String, mandatory: Bool, sequence: UInt64?) throws(BrokerError) {
+        let exchange = try vhost.exchange(exchangeName)
+        exchange.publishedIn += 1
+        let queues = vhost.route(exchange, routingKey: message.routingKey, headers: message.properties.headers)
+        var refused = false
+        if queues.isEmpty {
+            if mandatory {
+                connection.sendContent(
+                    channel: id,
+                    BasicReturn(replyCode: ReplyCode.noRoute.rawValue, replyText: "NO_ROUTE", exchange: exchangeName,
+                                routingKey: message.routingKey),
+                    properties: message.properties, body: message.body)
+            }
+        } else {
+            exchange.routedOut += 1
+            for queue in queues {
+                if case .rejected = queue.enqueue(message) { refused = true }
+            }
+        }
+        if let sequence {
+            if refused { nackPublish(sequence) } else { confirmAckPending = sequence }
+            connection.channelsWithPendingConfirms.insert(id)
+        }
+    }
+
+    private func nackPublish(_ sequence: UInt64) {
+        // Acks before this nack must reach the publisher first.
+        if let pending = confirmAckPending, pending < sequence {
+            connection.send(channel: id, BasicAck(deliveryTag: pending, multiple: true))
+        }
+        confirmAckPending = nil
+        connection.send(channel: id, BasicNack(deliveryTag: sequence, multiple: false, requeue: false))
+    }
+
+    /// Sends the coalesced ack for everything confirmed since the last call.
+    func flushConfirms() {
+        if let pending = confirmAckPending {
+            connection.send(channel: id, BasicAck(deliveryTag: pending, multiple: true))
+            confirmAckPending = nil
+        }
+    }
+
+    // MARK: Consumers
+
+    func consume(_ consume: BasicConsume) throws(BrokerError) {
+        let queue = try accessibleQueue(consume.queue)
+        let tag = consume.consumerTag.isEmpty ? "amq.ctag-" + ServerChannel.randomToken() : consume.consumerTag
+        if consumers[tag] != nil {
+            throw .notAllowed("attempt to reuse consumer tag '\(tag)'")
+        }
+        if queue.consumers.contains(where: \.exclusive) || (consume.exclusive && queue.consumerCount > 0) {
+            throw .accessRefused("queue '\(queue.name)' in vhost '\(vhost.name)' in exclusive use")
+        }
+        let priority = consume.arguments["x-priority"]?.int64Value ?? 0
+        let consumer = QueueConsumer(tag: tag, channel: self, noAck: consume.noAck, exclusive: consume.exclusive,
+                                     priority: priority, prefetch: consumerPrefetch)
+        consumers[tag] = (consumer, queue)
+        if !consume.noWait { connection.send(channel: id, BasicConsumeOk(consumerTag: tag)) }
+        queue.addConsumer(consumer)
+    }
+
+    func cancelConsumer(tag: String) {
+        guard let (consumer, queue) = consumers.removeValue(forKey: tag) else { return }
+        queue.removeConsumer(consumer)
+    }
+
+    func queueCancelled(_ consumer: QueueConsumer) {
+        guard consumers.removeValue(forKey: consumer.tag) != nil else { return }
+        if connection.clientCapabilities.consumerCancelNotify {
+            connection.send(channel: id, BasicCancel(consumerTag: consumer.tag, noWait: true))
+        }
+    }
+
+    /// Lets every queue this channel consumes from try again (prefetch room was freed).
+    func drainConsumerQueues() {
+        var seen = Set<ObjectIdentifier>()
+        for (_, queue) in consumers.values where seen.insert(ObjectIdentifier(queue)).inserted {
+            queue.drain()
+        }
+    }
+
+    func deliver(_ entry: QueueEntry, from queue: BrokerQueue, to consumer: QueueConsumer) {
+        let tag = nextDeliveryTag
+        nextDeliveryTag += 1
+        if consumer.noAck {
+            queue.stats.deliveredNoAck += 1
+        } else {
+            unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: consumer))
+            consumer.unacked += 1
+            queue.unackedCount += 1
+            queue.stats.delivered += 1
+        }
+        if entry.redelivered { queue.stats.redelivered += 1 }
+        connection.sendContent(
+            channel: id,
+            BasicDeliver(consumerTag: consumer.tag, deliveryTag: tag, redelivered: entry.redelivered,
+                         exchange: entry.message.exchange, routingKey: entry.message.routingKey),
+            properties: deliveredProperties(entry, queue), body: entry.message.body)
+    }
+
+    /// Quorum queues tell consumers how often a message was returned, in x-delivery-count.
+    private func deliveredProperties(_ entry: QueueEntry, _ queue: BrokerQueue) -> BasicProperties {
+        guard queue.settings.kind == .quorum, entry.deliveryCount > 0 else { return entry.message.properties }
+        var properties = entry.message.properties
+        var headers = properties.headers ?? FieldTable()
+        headers["x-delivery-count"] = .int64(entry.deliveryCount)
+        properties.headers = headers
+        return properties
+    }
+
+    func get(_ get: BasicGet) throws(BrokerError) {
+        let queue = try accessibleQueue(get.queue)
+        guard let entry = queue.get() else {
+            connection.send(channel: id, BasicGetEmpty())
+            return
+        }
+        let tag = nextDeliveryTag
+        nextDeliveryTag += 1
+        if get.noAck {
+            queue.stats.gotNoAck += 1
+        } else {
+            unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: nil))
+            queue.unackedCount += 1
+            queue.stats.got += 1
+        }
+        connection.sendContent(
+            channel: id,
+            BasicGetOk(deliveryTag: tag, redelivered: entry.redelivered, exchange: entry.message.exchange,
+                       routingKey: entry.message.routingKey, messageCount: UInt32(queue.readyCount)),
+            properties: deliveredProperties(entry, queue), body: entry.message.body)
+    }
+
+    // MARK: Settling
+
+    enum Outcome {
+        case ack, requeue, deadLetter
+    }
+
+    /// basic.ack / nack / reject. Tag 0 with `multiple` means every unacked message.
+    func settle(tag: UInt64, multiple: Bool, outcome: Outcome) throws(BrokerError) {
+        var settled: [Unacked] = []
+        if multiple {
+            if tag != 0 && !unacked.contains(where: { $0.tag == tag }) {
+                throw .precondition("unknown delivery tag \(tag)")
+            }
+            while let first = unacked.first, tag == 0 || first.tag <= tag {
+                settled.append(unacked.removeFirst())
+            }
+        } else if unacked.first?.tag == tag {
+            settled.append(unacked.removeFirst())
+        } else if let index = unacked.firstIndex(where: { $0.tag == tag }) {
+            settled.append(unacked.remove(at: index))
+        } else {
+            throw .precondition("unknown delivery tag \(tag)")
+        }
+        finish(settled, outcome: outcome)
+    }
+
+    private func finish(_ settled: [Unacked], outcome: Outcome) {
+        var touched: [BrokerQueue] = []
+        var requeues: [ObjectIdentifier: [QueueEntry]] = [:]
+        for item in settled {
+            item.queue.unackedCount -= 1
+            item.consumer?.unacked -= 1
+            if !touched.contains(where: { $0 === item.queue }) { touched.append(item.queue) }
+            switch outcome {
+            case .ack: item.queue.stats.acked += 1
+            case .requeue: requeues[ObjectIdentifier(item.queue), default: []].append(item.entry)
+            case .deadLetter: item.queue.deadLetter(item.entry, reason: .rejected)
+            }
+        }
+        for queue in touched {
+            if let entries = requeues[ObjectIdentifier(queue)] { queue.requeue(entries) } else { queue.drain() }
+        }
+        if channelPrefetch > 0 { drainConsumerQueues() }
+    }
+
+    func requeueAllUnacked() {
+        guard !unacked.isEmpty else { return }
+        let all = Array(unacked)
+        unacked.removeAll()
+        finish(all, outcome: .requeue)
+    }
+}

@@ -1,0 +1,158 @@
+import NIOCore
+import WarrenWire
+
+/// One AMQP channel on the broker side: its consumers, unacked deliveries, prefetch, confirm
+/// and transaction modes. Lives on the broker's event loop; methods throw ``BrokerError`` and the
+/// connection turns a soft error into `channel.close` and a hard one into `connection.close`.
+final class ServerChannel: ConsumerChannel {
+    struct Unacked {
+        var tag: UInt64
+        let queue: BrokerQueue
+        let entry: QueueEntry
+        /// `nil` for messages fetched with basic.get.
+        let consumer: QueueConsumer?
+    }
+
+    struct PendingPublish {
+        let exchange: String
+        let mandatory: Bool
+        let message: Message
+    }
+
+    enum PendingAck {
+        case ack(UInt64, multiple: Bool)
+        case nack(UInt64, multiple: Bool, requeue: Bool)
+        case reject(UInt64, requeue: Bool)
+    }
+
+    let id: UInt16
+    unowned let connection: ServerConnection
+    let vhost: VirtualHost
+
+    var consumers: [String: (consumer: QueueConsumer, queue: BrokerQueue)] = [:]
+    var unacked = CircularBuffer<Unacked>()
+    var nextDeliveryTag: UInt64 = 1
+    /// basic.qos global=false: the prefetch given to consumers started afterwards.
+    var consumerPrefetch: UInt16 = 0
+    /// basic.qos global=true: the limit for the whole channel.
+    var channelPrefetch: UInt16 = 0
+
+    var confirmMode = false
+    var publishSequence: UInt64 = 0
+    /// Highest sequence number acked but not yet told to the publisher; sent as one
+    /// multiple ack when the current read batch is done.
+    var confirmAckPending: UInt64?
+
+    var transactional = false
+    var txPublishes: [PendingPublish] = []
+    var txAcks: [PendingAck] = []
+
+    init(id: UInt16, connection: ServerConnection, vhost: VirtualHost) {
+        self.id = id
+        self.connection = connection
+        self.vhost = vhost
+    }
+
+    /// Set when the channel starts closing, so requeued messages are not handed straight back.
+    var isClosing = false
+
+    var canDeliver: Bool {
+        !isClosing && (channelPrefetch == 0 || unacked.count < Int(channelPrefetch)) && connection.isWritable
+    }
+
+    /// Handles one method (with its content, if it has some).
+    func handle(_ command: Command) throws(BrokerError) {
+        switch command.method {
+        case .channelFlow(let flow):
+            guard flow.active else { throw .notImplemented("active=false") }
+            connection.send(channel: id, ChannelFlowOk(active: true))
+        case .channelFlowOk:
+            break
+        case .exchangeDeclare, .exchangeDelete, .exchangeBind, .exchangeUnbind, .queueDeclare, .queueBind,
+            .queueUnbind, .queuePurge, .queueDelete:
+            try handleTopology(command.method)
+        case .basicPublish(let publish):
+            try self.publish(publish, header: command.header!, body: command.body)
+        case .basicQos(let qos):
+            guard qos.prefetchSize == 0 else { throw .notImplemented("prefetch_size!=0 (\(qos.prefetchSize))") }
+            if qos.global { channelPrefetch = qos.prefetchCount } else { consumerPrefetch = qos.prefetchCount }
+            connection.send(channel: id, BasicQosOk())
+            drainConsumerQueues()
+        case .basicConsume(let consume):
+            try self.consume(consume)
+        case .basicCancel(let cancel):
+            cancelConsumer(tag: cancel.consumerTag)
+            if !cancel.noWait { connection.send(channel: id, BasicCancelOk(consumerTag: cancel.consumerTag)) }
+        case .basicGet(let get):
+            try self.get(get)
+        case .basicAck(let ack):
+            if transactional { txAcks.append(.ack(ack.deliveryTag, multiple: ack.multiple)) } else {
+                try settle(tag: ack.deliveryTag, multiple: ack.multiple, outcome: .ack)
+            }
+        case .basicNack(let nack):
+            if transactional {
+                txAcks.append(.nack(nack.deliveryTag, multiple: nack.multiple, requeue: nack.requeue))
+            } else {
+                try settle(tag: nack.deliveryTag, multiple: nack.multiple, outcome: nack.requeue ? .requeue : .deadLetter)
+            }
+        case .basicReject(let reject):
+            if transactional { txAcks.append(.reject(reject.deliveryTag, requeue: reject.requeue)) } else {
+                try settle(tag: reject.deliveryTag, multiple: false, outcome: reject.requeue ? .requeue : .deadLetter)
+            }
+        case .basicRecoverAsync(let recover):
+            guard recover.requeue else { throw .notImplemented("requeue=false") }
+            requeueAllUnacked()
+        case .basicRecover(let recover):
+            guard recover.requeue else { throw .notImplemented("requeue=false") }
+            requeueAllUnacked()
+            connection.send(channel: id, BasicRecoverOk())
+        case .confirmSelect(let select):
+            guard !transactional else { throw .precondition("cannot switch from tx to confirm mode") }
+            confirmMode = true
+            if !select.noWait { connection.send(channel: id, ConfirmSelectOk()) }
+        case .txSelect:
+            guard !confirmMode else { throw .precondition("cannot switch from confirm to tx mode") }
+            transactional = true
+            connection.send(channel: id, TxSelectOk())
+        case .txCommit:
+            guard transactional else { throw .precondition("channel is not transactional") }
+            try commit()
+            connection.send(channel: id, TxCommitOk())
+        case .txRollback:
+            guard transactional else { throw .precondition("channel is not transactional") }
+            txPublishes = []
+            txAcks = []
+            connection.send(channel: id, TxRollbackOk())
+        case .accessRequest:
+            connection.send(channel: id, AccessRequestOk(ticket: 1))
+        default:
+            throw .commandInvalid("unexpected method \(command.method.name) on channel \(id)")
+        }
+    }
+
+    private func commit() throws(BrokerError) {
+        let publishes = txPublishes
+        let acks = txAcks
+        txPublishes = []
+        txAcks = []
+        for pending in acks {
+            switch pending {
+            case .ack(let tag, let multiple): try settle(tag: tag, multiple: multiple, outcome: .ack)
+            case .nack(let tag, let multiple, let requeue):
+                try settle(tag: tag, multiple: multiple, outcome: requeue ? .requeue : .deadLetter)
+            case .reject(let tag, let requeue): try settle(tag: tag, multiple: false, outcome: requeue ? .requeue : .deadLetter)
+            }
+        }
+        for publish in publishes {
+            try route(publish.message, exchangeName: publish.exchange, mandatory: publish.mandatory, sequence: nil)
+        }
+    }
+
+    /// The channel is closing (or its connection): unacked messages go back to their queues in
+    /// order, consumers are cancelled (which may auto-delete queues).
+    func close() {
+        isClosing = true
+        requeueAllUnacked()
+        for (tag, _) in consumers { cancelConsumer(tag: tag) }
+    }
+}

@@ -1,0 +1,290 @@
+import NIOCore
+import WarrenWire
+
+/// A classic (or single-node quorum) queue: FIFO storage, consumers served round-robin by
+/// priority, TTLs, length limits and dead lettering. Lives on the broker's event loop.
+final class BrokerQueue {
+    let name: String
+    let durable: Bool
+    let autoDelete: Bool
+    /// The connection that declared it exclusive, if any.
+    let exclusiveOwner: ObjectIdentifier?
+    let arguments: FieldTable
+    let settings: QueueArguments
+    unowned let vhost: VirtualHost
+
+    private(set) var storage: [InMemoryQueueStorage]
+    private(set) var consumers: [QueueConsumer] = []
+    private var roundRobin = 0
+    private var nextSequence: UInt64 = 1
+    private(set) var hadConsumers = false
+    private var draining = false
+    private var expiryTimer: Scheduled<Void>?
+    private var expiryTimerDeadline: NIODeadline?
+    private var unusedTimer: Scheduled<Void>?
+    private(set) var isDeleted = false
+
+    /// Delivered to consumers or fetched with ack, not yet acked.
+    var unackedCount = 0
+    var stats = QueueStatistics()
+
+    init(name: String, durable: Bool, autoDelete: Bool, exclusiveOwner: ObjectIdentifier?, arguments: FieldTable,
+         settings: QueueArguments, vhost: VirtualHost) {
+        self.name = name
+        self.durable = durable
+        self.autoDelete = autoDelete
+        self.exclusiveOwner = exclusiveOwner
+        self.arguments = arguments
+        self.settings = settings
+        self.vhost = vhost
+        storage = Array(repeating: InMemoryQueueStorage(), count: Int(settings.maxPriority ?? 0) + 1)
+        touch()
+    }
+
+    var readyCount: Int { storage.reduce(0) { $0 + $1.count } }
+    var readyBytes: Int { storage.reduce(0) { $0 + $1.bytes } }
+    var consumerCount: Int { consumers.count }
+
+    // MARK: Publishing
+
+    enum EnqueueOutcome {
+        case enqueued
+        /// x-overflow reject-publish(-dlx) refused it: the publisher gets a nack.
+        case rejected
+    }
+
+    func enqueue(_ message: Message) -> EnqueueOutcome {
+        if isFullForReject(adding: message) {
+            if settings.overflow == .rejectPublishDLX {
+                deadLetter(QueueEntry(message: message, sequence: 0), reason: .maxlen)
+            }
+            return .rejected
+        }
+        var entry = QueueEntry(message: message, sequence: nextSequence)
+        nextSequence += 1
+        let ttl = [settings.messageTTL, message.expirationMilliseconds].compactMap { $0 }.min()
+        if let ttl { entry.expiresAt = .now() + .milliseconds(ttl) }
+        storage[priorityIndex(message)].append(entry)
+        stats.published += 1
+        drain()
+        enforceLengthLimit()
+        return .enqueued
+    }
+
+    private func priorityIndex(_ message: Message) -> Int {
+        guard let max = settings.maxPriority else { return 0 }
+        return Int(min(message.properties.priority ?? 0, max))
+    }
+
+    private func isFullForReject(adding message: Message) -> Bool {
+        guard settings.overflow != .dropHead else { return false }
+        if let max = settings.maxLength, readyCount >= max { return true }
+        if let max = settings.maxLengthBytes, readyBytes + message.bodySize > max { return true }
+        return false
+    }
+
+    private func enforceLengthLimit() {
+        guard settings.overflow == .dropHead else { return }
+        while let max = settings.maxLength, readyCount > max, let head = popHead() {
+            deadLetter(head, reason: .maxlen)
+        }
+        while let max = settings.maxLengthBytes, readyBytes > max, let head = popHead() {
+            deadLetter(head, reason: .maxlen)
+        }
+    }
+
+    // MARK: Taking messages
+
+    private func popHead() -> QueueEntry? {
+        for index in storage.indices.reversed() {
+            if let entry = storage[index].popFirst() { return entry }
+        }
+        return nil
+    }
+
+    private var head: QueueEntry? {
+        for index in storage.indices.reversed() {
+            if let entry = storage[index].first { return entry }
+        }
+        return nil
+    }
+
+    /// Drops (dead-letters) expired messages at the head, as RabbitMQ does: a message expires
+    /// when it reaches the head of the queue.
+    private func expireHead() {
+        let now = NIODeadline.now()
+        while let entry = head, let expiresAt = entry.expiresAt, expiresAt <= now {
+            _ = popHead()
+            deadLetter(entry, reason: .expired)
+        }
+        scheduleExpiry()
+    }
+
+    private func scheduleExpiry() {
+        guard let deadline = head?.expiresAt else {
+            expiryTimer?.cancel()
+            expiryTimer = nil
+            expiryTimerDeadline = nil
+            return
+        }
+        if let current = expiryTimerDeadline, current <= deadline { return }
+        expiryTimer?.cancel()
+        expiryTimerDeadline = deadline
+        expiryTimer = vhost.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.expiryTimerDeadline = nil
+            self.expiryTimer = nil
+            self.expireHead()
+        }
+    }
+
+    /// `basic.get`: the head message, or nil.
+    func get() -> QueueEntry? {
+        touch()
+        expireHead()
+        guard let entry = popHead() else {
+            stats.getEmpty += 1
+            return nil
+        }
+        return entry
+    }
+
+    /// Delivers ready messages to consumers that can take them.
+    func drain() {
+        guard !draining, !consumers.isEmpty else { return }
+        draining = true
+        defer { draining = false }
+        while true {
+            expireHead()
+            guard head != nil, let consumer = nextConsumer(), let entry = popHead() else { break }
+            consumer.channel.deliver(entry, from: self, to: consumer)
+        }
+        scheduleExpiry()
+    }
+
+    private func nextConsumer() -> QueueConsumer? {
+        if settings.singleActiveConsumer {
+            guard let active = consumers.first, active.canTakeMore else { return nil }
+            return active
+        }
+        let count = consumers.count
+        var best: QueueConsumer?
+        var bestIndex = 0
+        for offset in 0..<count {
+            let index = (roundRobin + offset) % count
+            let candidate = consumers[index]
+            if candidate.canTakeMore, best == nil || candidate.priority > best!.priority {
+                best = candidate
+                bestIndex = index
+            }
+        }
+        if best != nil { roundRobin = bestIndex + 1 }
+        return best
+    }
+
+    /// Puts unacked messages back at their original positions, marked redelivered. A quorum
+    /// queue counts the return, and past x-delivery-limit dead-letters the message instead.
+    func requeue(_ entries: [QueueEntry]) {
+        guard !isDeleted else { return }
+        var back: [QueueEntry] = []
+        for var entry in entries {
+            entry.redelivered = true
+            if settings.kind == .quorum {
+                entry.deliveryCount += 1
+                if let limit = settings.deliveryLimit, entry.deliveryCount > limit {
+                    deadLetter(entry, reason: .deliveryLimit)
+                    continue
+                }
+            }
+            back.append(entry)
+        }
+        for entry in back { storage[priorityIndex(entry.message)].requeue([entry]) }
+        drain()
+    }
+
+    /// Removes every ready message; returns how many.
+    func purge() -> Int {
+        var count = 0
+        for index in storage.indices { count += storage[index].removeAll().count }
+        scheduleExpiry()
+        return count
+    }
+
+    /// The first `limit` ready messages, untouched: no redelivered flag, no delivery count.
+    func peek(_ limit: Int) -> [QueueEntry] {
+        var result: [QueueEntry] = []
+        for index in storage.indices.reversed() where result.count < limit {
+            result += storage[index].peek(limit - result.count)
+        }
+        return result
+    }
+
+    // MARK: Consumers
+
+    func addConsumer(_ consumer: QueueConsumer) {
+        consumers.append(consumer)
+        hadConsumers = true
+        touch()
+        drain()
+    }
+
+    /// Removes a consumer; an auto-delete queue that had consumers goes when the last one leaves.
+    func removeConsumer(_ consumer: QueueConsumer) {
+        guard let index = consumers.firstIndex(where: { $0 === consumer }) else { return }
+        consumers.remove(at: index)
+        if roundRobin > index { roundRobin -= 1 }
+        touch()
+        if autoDelete && consumers.isEmpty && hadConsumers {
+            vhost.deleteQueue(self)
+        } else {
+            drain()
+        }
+    }
+
+    /// Called by the vhost when the queue is deleted: consumers hear a basic.cancel.
+    func markDeleted() -> [QueueEntry] {
+        isDeleted = true
+        expiryTimer?.cancel()
+        unusedTimer?.cancel()
+        let remaining = consumers
+        consumers = []
+        for consumer in remaining { consumer.channel.queueCancelled(consumer) }
+        var dropped: [QueueEntry] = []
+        for index in storage.indices { dropped += storage[index].removeAll() }
+        return dropped
+    }
+
+    /// Restarts the x-expires countdown: declare, consume, get and cancel count as use.
+    func touch() {
+        guard let expires = settings.expires else { return }
+        unusedTimer?.cancel()
+        unusedTimer = vhost.eventLoop.scheduleTask(in: .milliseconds(expires)) { [weak self] in
+            guard let self, !self.isDeleted else { return }
+            if self.consumers.isEmpty {
+                self.vhost.deleteQueue(self)
+            } else {
+                self.touch()
+            }
+        }
+    }
+
+    // MARK: Dead lettering
+
+    func deadLetter(_ entry: QueueEntry, reason: DeadLetterReason) {
+        stats.deadLettered += 1
+        vhost.deadLetter(entry.message, from: self, reason: reason)
+    }
+}
+
+/// Counters behind the management API's message_stats.
+struct QueueStatistics {
+    var published: UInt64 = 0
+    var delivered: UInt64 = 0
+    var deliveredNoAck: UInt64 = 0
+    var got: UInt64 = 0
+    var gotNoAck: UInt64 = 0
+    var getEmpty: UInt64 = 0
+    var redelivered: UInt64 = 0
+    var acked: UInt64 = 0
+    var deadLettered: UInt64 = 0
+}

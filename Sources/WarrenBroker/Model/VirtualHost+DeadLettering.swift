@@ -1,0 +1,84 @@
+import Foundation
+import WarrenWire
+
+/// Why a message left its queue for the dead-letter exchange, as x-death spells it.
+enum DeadLetterReason: String {
+    case rejected, expired, maxlen
+    case deliveryLimit = "delivery_limit"
+}
+
+extension VirtualHost {
+    /// Republishes a message to its queue's dead-letter exchange, with the x-death header and
+    /// the x-first-death-* headers that RabbitMQ 3.10 writes. Without a DLX the message is dropped.
+    func deadLetter(_ message: Message, from queue: BrokerQueue, reason: DeadLetterReason) {
+        guard let dlxName = queue.settings.deadLetterExchange, let dlx = exchanges[dlxName] else { return }
+        let deadLettered = Self.deadLetteredCopy(of: message, from: queue.name, reason: reason,
+                                                 routingKey: queue.settings.deadLetterRoutingKey, exchange: dlxName)
+        let keys = queue.settings.deadLetterRoutingKey.map { [$0] } ?? message.routingKeys
+        var targets: [BrokerQueue] = []
+        for key in keys {
+            for target in route(dlx, routingKey: key, headers: deadLettered.properties.headers)
+            where !targets.contains(where: { $0 === target }) {
+                targets.append(target)
+            }
+        }
+        dlx.publishedIn += 1
+        for target in targets where !Self.isCycle(deadLettered, into: target) {
+            dlx.routedOut += 1
+            _ = target.enqueue(deadLettered)
+        }
+    }
+
+    /// RabbitMQ drops a dead-lettered message that would return to a queue it already died in,
+    /// unless a client rejected it somewhere along the way (a rejection is a deliberate decision).
+    private static func isCycle(_ message: Message, into queue: BrokerQueue) -> Bool {
+        guard case .array(let deaths)? = message.properties.headers?["x-death"] else { return false }
+        var sawQueue = false
+        for case .table(let death) in deaths {
+            if death["reason"]?.stringValue == DeadLetterReason.rejected.rawValue { return false }
+            if death["queue"]?.stringValue == queue.name { sawQueue = true }
+        }
+        return sawQueue
+    }
+
+    static func deadLetteredCopy(
+        of message: Message, from queueName: String, reason: DeadLetterReason, routingKey: String?, exchange: String
+    ) -> Message {
+        var properties = message.properties
+        var headers = properties.headers ?? FieldTable()
+        var deaths: [FieldValue] = headers["x-death"]?.arrayValue ?? []
+
+        if let index = deaths.firstIndex(where: {
+            $0.tableValue?["queue"]?.stringValue == queueName && $0.tableValue?["reason"]?.stringValue == reason.rawValue
+        }), var existing = deaths[index].tableValue {
+            // Same queue and reason again: count it and move the entry to the front.
+            existing["count"] = .int64((existing["count"]?.int64Value ?? 0) + 1)
+            deaths.remove(at: index)
+            deaths.insert(.table(existing), at: 0)
+        } else {
+            var death: [(String, FieldValue)] = [
+                ("count", .int64(1)),
+                ("reason", .string(reason.rawValue)),
+                ("queue", .string(queueName)),
+                ("time", .timestamp(UInt64(Date().timeIntervalSince1970))),
+                ("exchange", .string(message.exchange)),
+                ("routing-keys", .array(message.routingKeys.map { .string($0) })),
+            ]
+            if let expiration = properties.expiration {
+                death.append(("original-expiration", .string(expiration)))
+            }
+            deaths.insert(.table(FieldTable(death)), at: 0)
+        }
+        // The per-message TTL is removed so the message does not expire again in the DLQ.
+        properties.expiration = nil
+        headers["x-death"] = .array(deaths)
+        if headers["x-first-death-reason"] == nil {
+            headers["x-first-death-reason"] = .string(reason.rawValue)
+            headers["x-first-death-queue"] = .string(queueName)
+            headers["x-first-death-exchange"] = .string(message.exchange)
+        }
+        properties.headers = headers
+        return Message(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
+                       body: message.body)
+    }
+}

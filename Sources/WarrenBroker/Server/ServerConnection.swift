@@ -1,0 +1,398 @@
+import NIOCore
+import WarrenWire
+
+/// One client connection to the embedded broker: protocol header, handshake, heartbeats, frames
+/// to channels, and every write back to the client. A thin executor around ``ServerHandshake``
+/// and ``ServerChannel``; everything runs on the broker's event loop.
+final class ServerConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase {
+        case awaitingHeader
+        case handshake
+        case open
+        /// The broker sent connection.close and waits for close-ok; other frames are ignored.
+        case closing
+        case closed
+    }
+
+    unowned let broker: BrokerCore
+    private var phase = Phase.awaitingHeader
+    private var handshake: ServerHandshake
+    private var context: ChannelHandlerContext?
+    private var readBuffer: ByteBuffer?
+    private var decoder = FrameDecoder(frameMax: FrameConstants.minimumFrameMax)
+    private var assembler: CommandAssembler
+    private var channels: [UInt16: ServerChannel] = [:]
+    /// Channels the broker closed; the client's frames on them are ignored until close-ok.
+    private var closingChannels: Set<UInt16> = []
+    private(set) var vhost: VirtualHost?
+    private var frameMax: UInt32 = FrameConstants.minimumFrameMax
+    private var channelMax: UInt16 = 0
+    private var heartbeatTask: RepeatedTask?
+    private var didRead = false
+    private var didWrite = false
+    private var silentTicks = 0
+    private var flushScheduled = false
+    private var closeTimeout: Scheduled<Void>?
+
+    var username: String { handshake.username }
+    var clientCapabilities: ClientCapabilities { handshake.capabilities }
+    var clientProperties: FieldTable { handshake.clientProperties }
+    var exclusiveQueues: [BrokerQueue] = []
+    var lastDeclaredQueue: [UInt16: String] = [:]
+    var channelsWithPendingConfirms: Set<UInt16> = []
+    let connectedAt = NIODeadline.now()
+    private(set) var peerAddress: SocketAddress?
+
+    init(broker: BrokerCore, peerIsLoopback: Bool) {
+        self.broker = broker
+        self.handshake = ServerHandshake(configuration: broker.configuration, peerIsLoopback: peerIsLoopback)
+        self.assembler = CommandAssembler(maximumBodySize: broker.configuration.maximumMessageSize)
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+    var channelCount: Int { channels.count }
+
+    // MARK: NIO events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        peerAddress = context.channel.remoteAddress
+        broker.register(self)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        didRead = true
+        if readBuffer == nil || readBuffer!.readableBytes == 0 {
+            readBuffer = incoming
+        } else {
+            readBuffer!.writeBuffer(&incoming)
+        }
+        do {
+            if phase == .awaitingHeader {
+                guard readBuffer!.readableBytes >= 8 else { return }
+                let header = readBuffer!.readBytes(length: 8)!
+                do {
+                    try ProtocolHeader.validate(header)
+                } catch {
+                    // AMQP says: answer with the protocol header this server speaks, then close.
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: ProtocolHeader.bytes)), promise: nil)
+                    closeSocket()
+                    return
+                }
+                phase = .handshake
+                send(channel: 0, handshake.start())
+                flush()
+            }
+            while phase != .closed, let frame = try decoder.decodeFrame(from: &readBuffer!) {
+                try receive(frame)
+            }
+        } catch let error as AMQPWireError {
+            closeConnection(BrokerError(ReplyCode(rawValue: error.replyCode) ?? .frameError, error.detail))
+        } catch let error as BrokerError {
+            closeConnection(error)
+        } catch {
+            closeConnection(BrokerError(.internalError, "\(error)"))
+        }
+        if readBuffer?.readableBytes == 0 { readBuffer = nil } else { readBuffer?.discardReadBytes() }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushConfirms()
+        flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A client that does not read stops being read from: memory stays bounded.
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        if context.channel.isWritable {
+            for channel in channels.values { channel.drainConsumerQueues() }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closeSocket()
+    }
+
+    // MARK: Frames
+
+    private func receive(_ frame: Frame) throws {
+        if case .heartbeat = frame { return }
+        if phase == .closing {
+            // Only connection.close / close-ok matter now.
+            if case .method(0, let method) = frame {
+                switch method {
+                case .connectionCloseOk: closeSocket()
+                case .connectionClose: send(channel: 0, ConnectionCloseOk()); closeSocket()
+                default: break
+                }
+            }
+            return
+        }
+        if frame.channel != 0 && closingChannels.contains(frame.channel) {
+            if case .method(_, let method) = frame {
+                switch method {
+                case .channelCloseOk: closingChannels.remove(frame.channel)
+                case .channelClose:
+                    closingChannels.remove(frame.channel)
+                    send(channel: frame.channel, ChannelCloseOk())
+                default: break
+                }
+            }
+            assembler.reset(channel: frame.channel)
+            return
+        }
+        let command: Command?
+        do {
+            command = try assembler.assemble(frame)
+        } catch {
+            guard case .contentTooLarge(let size, let maximum) = error else { throw error }
+            // RabbitMQ closes only the channel for an oversized message.
+            closeChannel(frame.channel, BrokerError(.preconditionFailed,
+                "message size \(size) is larger than configured max size \(maximum)"))
+            return
+        }
+        guard let command else { return }
+        if command.channel == 0 {
+            try receiveConnectionMethod(command.method)
+        } else {
+            try receiveChannelCommand(command)
+        }
+    }
+
+    private func receiveConnectionMethod(_ method: AMQPMethod) throws {
+        guard phase == .open else {
+            switch handshake.received(method) {
+            case .send(let reply):
+                try write(channel: 0, reply)
+                flush()
+            case .refuseLogin(let error, let sendClose):
+                if sendClose {
+                    phase = .closing
+                    send(channel: 0, ConnectionClose(replyCode: error.code.rawValue, replyText: error.replyText,
+                                                     classID: 10, methodID: 11))
+                    flush()
+                    scheduleCloseTimeout()
+                } else {
+                    closeSocket()
+                }
+            case .tuned(let frameMax, let channelMax, let heartbeat):
+                self.frameMax = frameMax == 0 ? broker.configuration.frameMax : frameMax
+                self.channelMax = channelMax == 0 ? broker.configuration.channelMax : channelMax
+                decoder.frameMax = self.frameMax
+                startHeartbeats(heartbeat)
+            case .opened(let vhostName, let reply):
+                vhost = broker.vhosts[vhostName]
+                phase = .open
+                try write(channel: 0, reply)
+                flush()
+            case .fail(let error):
+                throw error.during(method)
+            }
+            return
+        }
+        switch method {
+        case .connectionClose:
+            send(channel: 0, ConnectionCloseOk())
+            flush()
+            closeSocket()
+        case .connectionCloseOk:
+            closeSocket()
+        case .connectionUpdateSecret:
+            send(channel: 0, ConnectionUpdateSecretOk())
+        default:
+            throw BrokerError(.commandInvalid, "unexpected method \(method.name) on channel 0").during(method)
+        }
+    }
+
+    private func receiveChannelCommand(_ command: Command) throws {
+        let id = command.channel
+        if case .channelOpen = command.method {
+            guard channels[id] == nil else {
+                throw BrokerError.channelError("second 'channel.open' seen").during(command.method)
+            }
+            guard id <= channelMax else {
+                throw BrokerError.notAllowed("channel id \(id) is above the negotiated channel_max \(channelMax)")
+                    .during(command.method)
+            }
+            channels[id] = ServerChannel(id: id, connection: self, vhost: vhost!)
+            send(channel: id, ChannelOpenOk())
+            return
+        }
+        guard let channel = channels[id] else {
+            throw BrokerError.channelError("expected 'channel.open'").during(command.method)
+        }
+        switch command.method {
+        case .channelClose:
+            channels[id] = nil
+            lastDeclaredQueue[id] = nil
+            channel.close()
+            send(channel: id, ChannelCloseOk())
+        case .channelCloseOk:
+            break
+        default:
+            do {
+                try channel.handle(command)
+            } catch {
+                let located = error.classID == 0 ? error.during(command.method) : error
+                if located.closesConnection { throw located }
+                closeChannel(id, located)
+            }
+        }
+    }
+
+    /// Closes one channel with a soft error; the connection carries on.
+    private func closeChannel(_ id: UInt16, _ error: BrokerError) {
+        if let channel = channels.removeValue(forKey: id) { channel.close() }
+        lastDeclaredQueue[id] = nil
+        assembler.reset(channel: id)
+        closingChannels.insert(id)
+        send(channel: id, ChannelClose(replyCode: error.code.rawValue, replyText: String(error.replyText.utf8.prefix(255))!,
+                                       classID: error.classID, methodID: error.methodID))
+    }
+
+    // MARK: Writing
+
+    func send<Method: AMQPMethodArguments>(channel: UInt16, _ method: Method) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 32)
+        do {
+            try buffer.writeMethodFrame(channel: channel, method)
+        } catch {
+            return
+        }
+        write(buffer)
+    }
+
+    private func write(channel: UInt16, _ method: AMQPMethod) throws {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        try buffer.writeFrame(.method(channel: channel, method))
+        write(buffer)
+    }
+
+    func sendContent<Method: AMQPMethodArguments>(
+        channel: UInt16, _ method: Method, properties: BasicProperties, body: ByteBuffer
+    ) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: body.readableBytes + 128)
+        do {
+            try buffer.writeMethodFrame(channel: channel, method)
+            try buffer.writeContent(channel: channel, properties: properties, body: body, frameMax: frameMax)
+        } catch {
+            return
+        }
+        write(buffer)
+    }
+
+    private func write(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        didWrite = true
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if !flushScheduled {
+            flushScheduled = true
+            // Writes caused by other connections (deliveries) are flushed once after the current task.
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute { bound.value.flush() }
+        }
+    }
+
+    private func flush() {
+        guard flushScheduled, let context else { return }
+        flushScheduled = false
+        context.flush()
+    }
+
+    private func flushConfirms() {
+        guard !channelsWithPendingConfirms.isEmpty else { return }
+        for id in channelsWithPendingConfirms { channels[id]?.flushConfirms() }
+        channelsWithPendingConfirms.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Closing
+
+    /// Closes the connection with a hard error: connection.close, then wait briefly for close-ok.
+    func closeConnection(_ error: BrokerError) {
+        guard phase != .closing && phase != .closed else { return }
+        flushConfirms()
+        phase = .closing
+        send(channel: 0, ConnectionClose(replyCode: error.code.rawValue,
+                                         replyText: String(error.replyText.utf8.prefix(255))!,
+                                         classID: error.classID, methodID: error.methodID))
+        flush()
+        releaseResources()
+        scheduleCloseTimeout()
+    }
+
+    private func scheduleCloseTimeout() {
+        guard let context else { return }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        closeTimeout = context.eventLoop.scheduleTask(in: .seconds(3)) { bound.value.closeSocket() }
+    }
+
+    private func closeSocket() {
+        guard phase != .closed else { return }
+        phase = .closed
+        flush()
+        closeTimeout?.cancel()
+        context?.close(promise: nil)
+        releaseResources()
+    }
+
+    private func tearDown() {
+        phase = .closed
+        closeTimeout?.cancel()
+        releaseResources()
+        broker.unregister(self)
+    }
+
+    /// Requeues unacked messages, cancels consumers and deletes exclusive queues. Idempotent.
+    private func releaseResources() {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        let open = channels
+        channels = [:]
+        for channel in open.values.sorted(by: { $0.id < $1.id }) { channel.close() }
+        let exclusive = exclusiveQueues
+        exclusiveQueues = []
+        for queue in exclusive { queue.vhost.deleteQueue(queue) }
+    }
+
+    // MARK: Heartbeats
+
+    private func startHeartbeats(_ seconds: UInt16) {
+        guard seconds > 0, let context else { return }
+        let half = TimeAmount.milliseconds(Int64(seconds) * 500)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { _ in
+            bound.value.heartbeatTick()
+        }
+    }
+
+    private func heartbeatTick() {
+        if !didWrite, let context {
+            var beat = context.channel.allocator.buffer(capacity: 8)
+            beat.writeHeartbeatFrame()
+            write(beat)
+            flush()
+        }
+        didWrite = false
+        silentTicks = didRead ? 0 : silentTicks + 1
+        didRead = false
+        // Two heartbeat intervals of silence: the client is gone. RabbitMQ just drops the socket.
+        if silentTicks >= 4 { closeSocket() }
+    }
+
+    /// Broker shutdown: tell the client why, as RabbitMQ does.
+    func forceClose() {
+        closeConnection(BrokerError(.connectionForced, "broker forced connection closure with reason 'shutdown'"))
+    }
+}

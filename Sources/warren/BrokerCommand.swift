@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import WarrenBroker
+
+/// `warren broker`: the embedded AMQP 0-9-1 broker alone, in the foreground.
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run Warren's embedded AMQP 0-9-1 broker in the foreground (Ctrl-C stops it).",
+        discussion: """
+            Messages are held in memory. The user guest:guest exists and, as in RabbitMQ, may only \
+            connect from loopback; --user adds users that may connect from anywhere.
+            """
+    )
+
+    @Option(name: .long, help: "AMQP port (0 picks a free one).")
+    var amqpPort: Int = 5672
+
+    @Option(name: .long, help: "Address to listen on.")
+    var bind: String = "127.0.0.1"
+
+    @Option(name: .long, help: ArgumentHelp("A user as NAME:PASSWORD (repeatable).", valueName: "name:password"))
+    var user: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("A virtual host besides / (repeatable).", valueName: "name"))
+    var vhost: [String] = []
+
+    func validate() throws {
+        guard (0...65535).contains(amqpPort) else { throw ValidationError("--amqp-port must be 0 to 65535") }
+        for entry in user where !entry.contains(":") || entry.hasPrefix(":") {
+            throw ValidationError("--user takes NAME:PASSWORD, got '\(entry)'")
+        }
+    }
+
+    func run() async throws {
+        var users = [BrokerConfiguration.User(name: "guest", password: "guest", loopbackOnly: true)]
+        for entry in user {
+            let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            users.removeAll { $0.name == String(parts[0]) }
+            users.append(.init(name: String(parts[0]), password: String(parts[1])))
+        }
+        let configuration = BrokerConfiguration(
+            host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" })
+        let broker: Broker
+        do {
+            broker = try await Broker.start(configuration)
+        } catch {
+            FileHandle.standardError.write(Data("warren broker: cannot listen on \(bind):\(amqpPort): \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        print("warren broker: AMQP on amqp://\(bind):\(broker.amqpPort)/ (Ctrl-C to stop)")
+        await waitForTerminationSignal()
+        print("warren broker: shutting down")
+        try await broker.shutdown()
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM arrives.
+func waitForTerminationSignal() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let queue = DispatchQueue(label: "warren.signals")
+        let once = SignalOnce(continuation)
+        for signo in [SIGINT, SIGTERM] {
+            signal(signo, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
+            source.setEventHandler { once.fire() }
+            source.resume()
+            once.keep(source)
+        }
+    }
+}
+
+/// Resumes a continuation on the first signal only; keeps the signal sources alive.
+private final class SignalOnce: @unchecked Sendable {
+    // Only touched on the signal queue (fire) or before any signal can arrive (keep).
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) {
+        self.continuation = continuation
+    }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        sources.append(source)
+    }
+
+    func fire() {
+        continuation?.resume()
+        continuation = nil
+    }
+}
