@@ -73,6 +73,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The same scenarios against real RabbitMQ and the embedded broker, results compared.
+        .testTarget(
+            name: "WarrenDifferentialTests",
+            dependencies: [
+                "WarrenBroker",
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Live tests against a real RabbitMQ node; scripts/test starts one and sets WARREN_RABBITMQ_URL.
         .testTarget(
             name: "WarrenClientIntegrationTests",

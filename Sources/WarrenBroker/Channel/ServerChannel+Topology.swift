@@ -87,6 +87,9 @@ extension ServerChannel {
         }
         if let existing = vhost.queues[name] {
             try checkExclusive(existing)
+            if (existing.exclusiveOwner != nil) != declare.exclusive {
+                throw .exclusiveQueue(name, vhost: vhost.name)
+            }
             try checkEquivalent(existing, declare)
             existing.touch()
             reply(declare, existing)

@@ -62,13 +62,21 @@ final class BrokerQueue {
         }
         var entry = QueueEntry(message: message, sequence: nextSequence)
         nextSequence += 1
-        let ttl = [settings.messageTTL, message.expirationMilliseconds].compactMap { $0 }.min()
-        if let ttl { entry.expiresAt = .now() + .milliseconds(ttl) }
+        if let ttl = Self.lower(settings.messageTTL, message.expirationMilliseconds) {
+            entry.expiresAt = .now() + .milliseconds(ttl)
+        }
         storage[priorityIndex(message)].append(entry)
         stats.published += 1
         drain()
+        if entry.expiresAt != nil { scheduleExpiry() }
         enforceLengthLimit()
         return .enqueued
+    }
+
+    private static func lower(_ a: Int64?, _ b: Int64?) -> Int64? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
     }
 
     private func priorityIndex(_ message: Message) -> Int {
@@ -112,6 +120,7 @@ final class BrokerQueue {
     /// Drops (dead-letters) expired messages at the head, as RabbitMQ does: a message expires
     /// when it reaches the head of the queue.
     private func expireHead() {
+        guard head?.expiresAt != nil else { return }
         let now = NIODeadline.now()
         while let entry = head, let expiresAt = entry.expiresAt, expiresAt <= now {
             _ = popHead()
