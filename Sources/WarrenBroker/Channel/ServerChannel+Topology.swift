@@ -97,7 +97,7 @@ extension ServerChannel {
         }
         let settings = try QueueArguments(declare.arguments)
         let queue = BrokerQueue(
-            name: name, durable: declare.durable, autoDelete: declare.autoDelete,
+            name: name, durable: declare.durable && !declare.exclusive, autoDelete: declare.autoDelete,
             exclusiveOwner: declare.exclusive ? ObjectIdentifier(connection) : nil, arguments: declare.arguments,
             settings: settings, vhost: vhost)
         vhost.addQueue(queue)
@@ -118,7 +118,8 @@ extension ServerChannel {
             .precondition("inequivalent arg '\(what)' for queue '\(queue.name)' in vhost '\(vhost.name)': "
                 + "received \(received) but current is \(current)")
         }
-        if queue.durable != declare.durable {
+        // Exclusive queues are never durable, so RabbitMQ does not compare the flag for them.
+        if queue.exclusiveOwner == nil && queue.durable != declare.durable {
             throw inequivalent("durable", "'\(declare.durable)'", "'\(queue.durable)'")
         }
         if queue.autoDelete != declare.autoDelete {
@@ -131,6 +132,10 @@ extension ServerChannel {
             let received = declare.arguments[key]
             let current = queue.arguments[key]
             if !Self.sameArgument(received, current) {
+                // RabbitMQ's wording: values alone when both are set, with their types when one is missing.
+                if let received, let current {
+                    throw inequivalent(key, "'\(Self.text(received))'", "'\(Self.text(current))'")
+                }
                 throw inequivalent(key, Self.describeArgument(received), Self.describeArgument(current))
             }
         }
@@ -146,20 +151,36 @@ extension ServerChannel {
         }
     }
 
+    private static func text(_ value: FieldValue) -> String {
+        value.stringValue ?? value.int64Value.map(String.init) ?? value.boolValue.map(String.init) ?? "\(value)"
+    }
+
     private static func describeArgument(_ value: FieldValue?) -> String {
         guard let value else { return "none" }
-        let type: String
+        return "the value '\(text(value))' of type '\(typeName(value))'"
+    }
+
+    /// RabbitMQ's names for field-table types.
+    static func typeName(_ value: FieldValue) -> String {
         switch value {
-        case .string: type = "longstr"
-        case .bool: type = "bool"
-        case .int8, .uint8: type = "byte"
-        case .int16, .uint16: type = "short"
-        case .int32: type = "signedint"
-        case .uint32, .int64: type = "long"
-        default: type = "\(Character(Unicode.Scalar(value.typeCode)))"
+        case .bool: return "bool"
+        case .int8: return "byte"
+        case .uint8: return "unsignedbyte"
+        case .int16: return "short"
+        case .uint16: return "unsignedshort"
+        case .int32: return "signedint"
+        case .uint32: return "unsignedint"
+        case .int64: return "long"
+        case .float: return "float"
+        case .double: return "double"
+        case .decimal: return "decimal"
+        case .string, .binaryString: return "longstr"
+        case .array: return "array"
+        case .timestamp: return "timestamp"
+        case .table: return "table"
+        case .void: return "void"
+        case .bytes: return "binary"
         }
-        let text = value.stringValue ?? value.int64Value.map(String.init) ?? value.boolValue.map(String.init) ?? "\(value)"
-        return "the value '\(text)' of type '\(type)'"
     }
 
     /// 22 characters of base64url, as RabbitMQ uses for server-generated names.

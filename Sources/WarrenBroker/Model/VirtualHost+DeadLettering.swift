@@ -77,7 +77,12 @@ extension VirtualHost {
             headers["x-first-death-queue"] = .string(queueName)
             headers["x-first-death-exchange"] = .string(message.exchange)
         }
-        properties.headers = headers
+        // RabbitMQ 3.10 writes the headers of a dead-lettered message with their top-level keys
+        // sorted bytewise (nested tables and arrays keep their order).
+        let sorted = headers.entries.enumerated().sorted { a, b in
+            a.element.0 == b.element.0 ? a.offset < b.offset : a.element.0.utf8.lexicographicallyPrecedes(b.element.0.utf8)
+        }
+        properties.headers = FieldTable(sorted.map(\.element))
         return Message(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
                        body: message.body)
     }
