@@ -2,6 +2,11 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What the public connection handle reads without going to the event loop.
 final class ConnectionShared: Sendable {
@@ -213,7 +218,7 @@ public final class AMQPConnection: Sendable {
 }
 
 func describe(_ error: any Error) -> String {
-    if let error = error as? IOError { return error.description }
+    if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
     if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
         return describe(first.error)
     }

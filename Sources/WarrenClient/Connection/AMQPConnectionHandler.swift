@@ -116,7 +116,13 @@ final class AMQPConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(.connectionClosed(reason: "\(error)"), sendClose: nil)
+        if handshake.isOpen {
+            fail(.connectionClosed(reason: describe(error)), sendClose: nil)
+        } else {
+            // Before the handshake completes this is a failure to connect (e.g. TLS verification).
+            fail(.connectFailed(host: configuration.host, port: configuration.port, reason: describe(error)),
+                 sendClose: nil)
+        }
     }
 
     // MARK: Frames and commands

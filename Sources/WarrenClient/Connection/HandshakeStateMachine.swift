@@ -6,6 +6,12 @@ public struct AMQPNegotiatedParameters: Sendable, Hashable {
     public var frameMax: UInt32
     /// Seconds; 0 when heartbeats are off.
     public var heartbeat: UInt16
+
+    public init(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16) {
+        self.channelMax = channelMax
+        self.frameMax = frameMax
+        self.heartbeat = heartbeat
+    }
 }
 
 /// The client side of the AMQP connection handshake, as a value: each method the broker sends
