@@ -88,10 +88,8 @@ def lower_first(name):
 
 def decode_lines(spec, cls, method, fields):
     lines = []
-    err = "truncated"
-    if fields:
-        lines.append("let truncated = AMQPWireError.malformedMethod(classID: %d, methodID: %d, reason: \"truncated\")"
-                     % (cls["id"], method["id"]))
+    # Passed to the readers' autoclosures, so the error is built only when a read fails.
+    err = ".malformedMethod(classID: %d, methodID: %d, reason: \"truncated\")" % (cls["id"], method["id"])
     bit_index = None
     octets = 0
     for f in fields:
@@ -121,7 +119,43 @@ def decode_lines(spec, cls, method, fields):
     return lines
 
 
+FIXED_SIZE = {"octet": 1, "short": 2, "long": 4, "longlong": 8, "timestamp": 8}
+
+
+def size_lines(spec, fields):
+    """The body of `encodedSize()`: the exact size of the encoded arguments, checking short strings
+    and table keys in field order (the order the encoder meets them)."""
+    fixed = 0
+    variable = []
+    bits = 0
+    for f in fields:
+        prim = spec.primitive(f)
+        if prim == "bit":
+            if bits % 8 == 0:
+                fixed += 1
+            bits += 1
+            continue
+        bits = 0
+        n = ident(f["name"])
+        if prim in FIXED_SIZE:
+            fixed += FIXED_SIZE[prim]
+        elif prim == "shortstr":
+            variable.append("encodedSize += try ByteBuffer.amqpShortStringSize(%s)" % n)
+        elif prim == "longstr":
+            fixed += 4
+            variable.append("encodedSize += %s.readableBytes" % n)
+        elif prim == "table":
+            fixed += 4
+            variable.append("encodedSize += try %s.encodedEntriesSize()" % n)
+        else:
+            raise ValueError(prim)
+    if not variable:
+        return ["%d" % fixed]
+    return ["var encodedSize = %d" % fixed] + variable + ["return encodedSize"]
+
+
 def encode_lines(spec, fields):
+    """The body of `encode(to:)`: writes the arguments sized by `encodedSize()`."""
     lines = []
     pending = []
     counter = [0]
@@ -133,7 +167,7 @@ def encode_lines(spec, fields):
             lines.append("var %s: UInt8 = 0" % var)
             for i, n in enumerate(pending):
                 lines.append("if %s { %s |= %d }" % (ident(n), var, 1 << i))
-            lines.append("buffer.writeInteger(%s)" % var)
+            lines.append("writer.writeInteger(%s)" % var)
             pending.clear()
 
     for f in fields:
@@ -146,10 +180,10 @@ def encode_lines(spec, fields):
         flush()
         n = ident(f["name"])
         lines.append({
-            "octet": "buffer.writeInteger(%s)", "short": "buffer.writeInteger(%s)",
-            "long": "buffer.writeInteger(%s)", "longlong": "buffer.writeInteger(%s)",
-            "timestamp": "buffer.writeInteger(%s)", "shortstr": "try buffer.writeAMQPShortString(%s)",
-            "longstr": "buffer.writeAMQPLongString(%s)", "table": "try buffer.writeFieldTable(%s)",
+            "octet": "writer.writeInteger(%s)", "short": "writer.writeInteger(%s)",
+            "long": "writer.writeInteger(%s)", "longlong": "writer.writeInteger(%s)",
+            "timestamp": "writer.writeInteger(%s)", "shortstr": "writer.writeShortString(%s)",
+            "longstr": "writer.writeLongString(%s)", "table": "writer.writeFieldTable(%s)",
         }[prim] % n)
     flush()
     return lines
@@ -180,6 +214,7 @@ def method_struct(spec, cls, method):
         d = default_literal(prim, f.get("default-value"))
         params.append("%s: %s%s" % (ident(f["name"]), SWIFT_TYPE[prim], " = " + d if d is not None else ""))
     if params:
+        out.append("    @inlinable")
         out.append("    public init(")
         out.append(",\n".join("        " + p for p in params))
         out.append("    ) {")
@@ -187,6 +222,7 @@ def method_struct(spec, cls, method):
             out.append("        self.%s = %s" % (bare(f["name"]), ident(f["name"])))
         out.append("    }")
     else:
+        out.append("    @inlinable")
         out.append("    public init() {}")
     out.append("")
     out.append("    @inlinable")
@@ -198,8 +234,27 @@ def method_struct(spec, cls, method):
     out.append("        }")
     out.append("    }")
     out.append("")
+    out.append("    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.")
     out.append("    @inlinable")
     out.append("    public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {")
+    out.append("        let size = try encodedSize()")
+    out.append("        buffer.writeAMQP(size: size) { encode(to: &$0) }")
+    out.append("    }")
+    out.append("")
+    out.append("    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.")
+    out.append("    @inlinable")
+    out.append("    func encodedSize() throws(AMQPWireError) -> Int {")
+    body = size_lines(spec, fields)
+    if len(body) == 1:
+        out.append("        %s" % body[0])
+    else:
+        for line in body:
+            out.append("        " + line)
+    out.append("    }")
+    out.append("")
+    out.append("    /// Writes the arguments sized by `encodedSize()`.")
+    out.append("    @inlinable")
+    out.append("    func encode(to writer: inout AMQPWriter) {")
     for line in encode_lines(spec, fields):
         out.append("        " + line)
     out.append("    }")
@@ -245,13 +300,29 @@ def method_enum(spec):
         out.append("        case (%d, %d): return .%s(try %s(decoding: &payload))\n" % (cls["id"], m["id"], case, sname))
     out.append("        default: throw .unknownMethod(classID: classID, methodID: methodID)\n")
     out.append("        }\n    }\n\n")
-    out.append("    /// Encodes class id, method id and arguments.\n")
+    out.append("    /// Encodes class id, method id and arguments, or leaves the buffer untouched if a short\n")
+    out.append("    /// string is too long.\n")
     out.append("    @inlinable\n")
     out.append("    public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {\n")
-    out.append("        buffer.writeMultipleIntegers(classID, methodID)\n")
+    out.append("        let size = try encodedSize()\n")
+    out.append("        buffer.writeAMQP(size: size) { encode(to: &$0) }\n")
+    out.append("    }\n\n")
+    out.append("    /// The exact size of class id, method id and arguments; refuses short strings over 255 bytes.\n")
+    out.append("    @inlinable\n")
+    out.append("    func encodedSize() throws(AMQPWireError) -> Int {\n")
     out.append("        switch self {\n")
     for cls, m, sname, case in cases:
-        out.append("        case .%s(let arguments): try arguments.encode(into: &buffer)\n" % case)
+        out.append("        case .%s(let arguments): return 4 + (try arguments.encodedSize())\n" % case)
+    out.append("        }\n    }\n\n")
+    out.append("    /// Writes class id, method id and arguments sized by `encodedSize()`.\n")
+    out.append("    @inlinable\n")
+    out.append("    func encode(to writer: inout AMQPWriter) {\n")
+    out.append("        switch self {\n")
+    for cls, m, sname, case in cases:
+        out.append("        case .%s(let arguments):\n" % case)
+        out.append("            writer.writeInteger(%s.classID)\n" % sname)
+        out.append("            writer.writeInteger(%s.methodID)\n" % sname)
+        out.append("            arguments.encode(to: &writer)\n")
     out.append("        }\n    }\n\n")
     out.append("    /// The dotted name of a method, such as `basic.publish`, or `nil` if the ids are unknown.\n")
     out.append("    public static func name(classID: UInt16, methodID: UInt16) -> String? {\n")
@@ -292,45 +363,72 @@ def properties_file(spec):
     out.append("    public static let classID: UInt16 = %d\n\n" % basic["id"])
     for p in props:
         out.append("    public var %s: %s?\n" % (ident(p["name"]), SWIFT_TYPE[spec.primitive(p)]))
-    out.append("\n    public init(\n")
+    out.append("\n    @inlinable\n    public init(\n")
     out.append(",\n".join("        %s: %s? = nil" % (ident(p["name"]), SWIFT_TYPE[spec.primitive(p)]) for p in props))
     out.append("\n    ) {\n")
     for p in props:
         out.append("        self.%s = %s\n" % (bare(p["name"]), ident(p["name"])))
     out.append("    }\n\n")
+    truncated = ".malformedContentHeader(reason: \"truncated properties\")"
     readers = {
-        "octet": "payload.readAMQPOctet(orThrow: truncated)",
-        "shortstr": "payload.readAMQPShortString(orThrow: truncated)",
-        "timestamp": "payload.readAMQPLongLong(orThrow: truncated)",
+        "octet": "payload.readAMQPOctet(orThrow: %s)" % truncated,
+        "shortstr": "payload.readAMQPShortString(orThrow: %s)" % truncated,
+        "timestamp": "payload.readAMQPLongLong(orThrow: %s)" % truncated,
         "table": "payload.readFieldTable()",
     }
     out.append("    /// Decodes the property flags and the properties they announce.\n")
     out.append("    @inlinable\n")
     out.append("    public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> BasicProperties {\n")
     out.append("        let flags = try readPropertyFlags(from: &payload)\n")
-    out.append("        var properties = BasicProperties()\n")
-    out.append("        if flags == 0 { return properties }\n")
-    out.append("        let truncated = AMQPWireError.malformedContentHeader(reason: \"truncated properties\")\n")
+    out.append("        if flags == 0 { return BasicProperties() }\n")
+    out.append("        // Read into locals and build the struct once: assigning to the fields of a struct\n")
+    out.append("        // this size one by one copies it.\n")
+    for p in props:
+        out.append("        var %s: %s? = nil\n" % (ident(p["name"]), SWIFT_TYPE[spec.primitive(p)]))
     for i, p in enumerate(props):
         bit = 1 << (15 - i)
-        out.append("        if flags & 0x%04X != 0 { properties.%s = try %s }\n" % (bit, bare(p["name"]), readers[spec.primitive(p)]))
-    out.append("        return properties\n    }\n\n")
+        out.append("        if flags & 0x%04X != 0 { %s = try %s }\n" % (bit, ident(p["name"]), readers[spec.primitive(p)]))
+    out.append("        return BasicProperties(\n")
+    out.append(",\n".join("            %s: %s" % (ident(p["name"]), ident(p["name"])) for p in props))
+    out.append(")\n    }\n\n")
     writers = {
-        "octet": "buffer.writeInteger(%s)", "shortstr": "try buffer.writeAMQPShortString(%s)",
-        "timestamp": "buffer.writeInteger(%s)", "table": "try buffer.writeFieldTable(%s)",
+        "octet": "writer.writeInteger(%s)", "shortstr": "writer.writeShortString(%s)",
+        "timestamp": "writer.writeInteger(%s)", "table": "writer.writeFieldTable(%s)",
     }
-    out.append("    /// Encodes the property flags and the properties that are set.\n")
+    sizes = {
+        "octet": "1", "shortstr": "try ByteBuffer.amqpShortStringSize(%s)",
+        "timestamp": "8", "table": "4 + (try %s.encodedEntriesSize())",
+    }
+    out.append("    /// Encodes the property flags and the properties that are set, or leaves the buffer\n")
+    out.append("    /// untouched if a short string is too long.\n")
     out.append("    @inlinable\n")
     out.append("    public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {\n")
-    out.append("        let flagsIndex = buffer.writerIndex\n")
-    out.append("        buffer.writeInteger(UInt16(0))\n")
+    out.append("        let size = try encodedSize()\n")
+    out.append("        buffer.writeAMQP(size: size) { encode(to: &$0) }\n")
+    out.append("    }\n\n")
+    out.append("    /// The exact size of the flags and the properties that are set; refuses short strings over\n")
+    out.append("    /// 255 bytes.\n")
+    out.append("    @inlinable\n")
+    out.append("    func encodedSize() throws(AMQPWireError) -> Int {\n")
+    out.append("        var encodedSize = 2\n")
+    for i, p in enumerate(props):
+        prim = spec.primitive(p)
+        if "%s" in sizes[prim]:
+            out.append("        if let value = %s { encodedSize += %s }\n" % (ident(p["name"]), sizes[prim] % "value"))
+        else:
+            out.append("        if %s != nil { encodedSize += %s }\n" % (ident(p["name"]), sizes[prim]))
+    out.append("        return encodedSize\n    }\n\n")
+    out.append("    /// Writes the flags and the properties sized by `encodedSize()`.\n")
+    out.append("    @inlinable\n")
+    out.append("    func encode(to writer: inout AMQPWriter) {\n")
+    out.append("        let flagsPosition = writer.offset\n")
+    out.append("        writer.writeInteger(UInt16(0))\n")
     out.append("        var flags: UInt16 = 0\n")
     for i, p in enumerate(props):
         bit = 1 << (15 - i)
-        n = bare(p["name"])
         out.append("        if let value = %s {\n            flags |= 0x%04X\n            %s\n        }\n" % (
             ident(p["name"]), bit, writers[spec.primitive(p)] % "value"))
-    out.append("        buffer.setInteger(flags, at: flagsIndex)\n    }\n}\n")
+    out.append("        writer.setInteger(flags, at: flagsPosition)\n    }\n}\n")
     return "".join(out)
 
 

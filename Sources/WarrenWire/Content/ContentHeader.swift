@@ -9,6 +9,7 @@ public struct ContentHeader: Sendable, Hashable {
     public var bodySize: UInt64
     public var properties: BasicProperties
 
+    @inlinable
     public init(classID: UInt16 = BasicProperties.classID, weight: UInt16 = 0, bodySize: UInt64,
                 properties: BasicProperties = BasicProperties()) {
         self.classID = classID
@@ -29,11 +30,26 @@ public struct ContentHeader: Sendable, Hashable {
         return ContentHeader(classID: classID, weight: weight, bodySize: bodySize, properties: properties)
     }
 
-    /// Encodes a header frame's payload.
+    /// Encodes a header frame's payload, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeMultipleIntegers(classID, weight, bodySize)
-        try properties.encode(into: &buffer)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the payload; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        12 + (try properties.encodedSize())
+    }
+
+    /// Writes the payload sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(classID)
+        writer.writeInteger(weight)
+        writer.writeInteger(bodySize)
+        properties.encode(to: &writer)
     }
 }
 

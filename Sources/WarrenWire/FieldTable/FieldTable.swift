@@ -95,10 +95,13 @@ public struct FieldTable: Sendable {
         case .raw(let bytes):
             return bytes
         case .entries(let entries):
+            let size = try FieldTable.encodedSize(of: entries)
             var buffer = ByteBuffer()
-            for (key, value) in entries {
-                try buffer.writeAMQPShortString(key)
-                try buffer.writeFieldValue(value)
+            buffer.writeAMQP(size: size) { writer in
+                for (key, value) in entries {
+                    writer.writeShortString(key)
+                    writer.writeFieldValue(value)
+                }
             }
             return buffer
         }

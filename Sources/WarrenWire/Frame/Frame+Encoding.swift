@@ -1,15 +1,6 @@
 import NIOCore
 
 extension ByteBuffer {
-    /// Writes a frame's type, channel and a size placeholder; returns where the size goes.
-    @inlinable
-    mutating func beginFrame(type: UInt8, channel: UInt16) -> Int {
-        writeMultipleIntegers(type, channel)
-        let sizeIndex = writerIndex
-        writeInteger(UInt32(0))
-        return sizeIndex
-    }
-
     /// Sets the size of a frame begun at `sizeIndex` and writes the frame-end octet.
     @inlinable
     mutating func endFrame(sizeIndex: Int) {
@@ -17,33 +8,30 @@ extension ByteBuffer {
         writeInteger(FrameConstants.end)
     }
 
-    /// Writes one whole frame. If encoding fails, nothing is written.
+    /// Writes one whole frame, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public mutating func writeFrame(_ frame: Frame) throws(AMQPWireError) {
-        let start = writerIndex
         switch frame {
         case .method(let channel, let method):
-            let sizeIndex = beginFrame(type: FrameConstants.method, channel: channel)
-            do {
-                try method.encode(into: &self)
-            } catch {
-                moveWriterIndex(to: start)
-                throw error
+            let size = try method.encodedSize()
+            writeAMQP(size: size + FrameConstants.overhead) { writer in
+                writer.writeFrameStart(type: FrameConstants.method, channel: channel, size: size)
+                method.encode(to: &writer)
+                writer.writeInteger(FrameConstants.end)
             }
-            endFrame(sizeIndex: sizeIndex)
         case .header(let channel, let header):
-            let sizeIndex = beginFrame(type: FrameConstants.header, channel: channel)
-            do {
-                try header.encode(into: &self)
-            } catch {
-                moveWriterIndex(to: start)
-                throw error
+            let size = try header.encodedSize()
+            writeAMQP(size: size + FrameConstants.overhead) { writer in
+                writer.writeFrameStart(type: FrameConstants.header, channel: channel, size: size)
+                header.encode(to: &writer)
+                writer.writeInteger(FrameConstants.end)
             }
-            endFrame(sizeIndex: sizeIndex)
         case .body(let channel, let body):
-            writeMultipleIntegers(FrameConstants.body, channel, UInt32(truncatingIfNeeded: body.readableBytes))
-            writeImmutableBuffer(body)
-            writeInteger(FrameConstants.end)
+            writeAMQP(size: body.readableBytes + FrameConstants.overhead) { writer in
+                writer.writeFrameStart(type: FrameConstants.body, channel: channel, size: body.readableBytes)
+                writer.writeBuffer(body)
+                writer.writeInteger(FrameConstants.end)
+            }
         case .heartbeat:
             writeHeartbeatFrame()
         }
@@ -55,64 +43,114 @@ extension ByteBuffer {
         channel: UInt16, _ method: Method
     ) throws(AMQPWireError) {
         let start = writerIndex
-        let sizeIndex = beginFrame(type: FrameConstants.method, channel: channel)
-        writeMultipleIntegers(Method.classID, Method.methodID)
+        writeMultipleIntegers(FrameConstants.method, channel, UInt32(0), Method.classID, Method.methodID)
         do {
             try method.encode(into: &self)
         } catch {
             moveWriterIndex(to: start)
             throw error
         }
-        endFrame(sizeIndex: sizeIndex)
+        endFrame(sizeIndex: start + 3)
     }
 
     /// Writes a content header frame and as many body frames as `frameMax` requires.
     ///
     /// A body of `frameMax - 8` bytes or less goes in one body frame; an empty body in none.
+    /// Nothing is written if a property's short string is too long.
     @inlinable
     public mutating func writeContent(
         channel: UInt16, classID: UInt16 = BasicProperties.classID, properties: BasicProperties,
         body: ByteBuffer, frameMax: UInt32
     ) throws(AMQPWireError) {
-        let start = writerIndex
-        let sizeIndex = beginFrame(type: FrameConstants.header, channel: channel)
-        writeMultipleIntegers(classID, UInt16(0), UInt64(body.readableBytes))
-        do {
-            try properties.encode(into: &self)
-        } catch {
-            moveWriterIndex(to: start)
-            throw error
-        }
-        endFrame(sizeIndex: sizeIndex)
-        let effective = FrameConstants.effectiveFrameMax(frameMax)
-        let limit = effective == 0 ? Int(UInt32.max) : Int(effective) - FrameConstants.overhead
-        var remaining = body
-        while remaining.readableBytes > 0 {
-            let chunk = remaining.readSlice(length: Swift.min(limit, remaining.readableBytes))!
-            writeMultipleIntegers(FrameConstants.body, channel, UInt32(truncatingIfNeeded: chunk.readableBytes))
-            writeImmutableBuffer(chunk)
-            writeInteger(FrameConstants.end)
+        let propertiesSize = try properties.encodedSize()
+        let bodyChunk = ByteBuffer.bodyChunkSize(frameMax: frameMax)
+        let size = ByteBuffer.contentSize(propertiesSize: propertiesSize, bodySize: body.readableBytes, bodyChunk: bodyChunk)
+        body.withUnsafeReadableBytes { bodyBytes in
+            writeAMQP(size: size) { writer in
+                writer.writeContent(
+                    channel: channel, classID: classID, properties: properties, propertiesSize: propertiesSize,
+                    body: bodyBytes, bodyChunk: bodyChunk)
+            }
         }
     }
 
     /// Writes a `basic.publish` method frame followed by its content: the publish path in one call.
+    ///
+    /// Nothing is written if a short string is too long.
     @inlinable
     public mutating func writePublish(
         channel: UInt16, _ publish: BasicPublish, properties: BasicProperties, body: ByteBuffer, frameMax: UInt32
     ) throws(AMQPWireError) {
-        let start = writerIndex
-        do {
-            try writeMethodFrame(channel: channel, publish)
-            try writeContent(channel: channel, properties: properties, body: body, frameMax: frameMax)
-        } catch {
-            moveWriterIndex(to: start)
-            throw error
+        let argumentsSize = try publish.encodedSize()
+        let propertiesSize = try properties.encodedSize()
+        let bodyChunk = ByteBuffer.bodyChunkSize(frameMax: frameMax)
+        let methodSize = 4 + argumentsSize
+        let size = methodSize + FrameConstants.overhead
+            + ByteBuffer.contentSize(propertiesSize: propertiesSize, bodySize: body.readableBytes, bodyChunk: bodyChunk)
+        body.withUnsafeReadableBytes { bodyBytes in
+            writeAMQP(size: size) { writer in
+                writer.writeFrameStart(type: FrameConstants.method, channel: channel, size: methodSize)
+                writer.writeInteger(BasicPublish.classID)
+                writer.writeInteger(BasicPublish.methodID)
+                publish.encode(to: &writer)
+                writer.writeInteger(FrameConstants.end)
+                writer.writeContent(
+                    channel: channel, classID: BasicProperties.classID, properties: properties,
+                    propertiesSize: propertiesSize, body: bodyBytes, bodyChunk: bodyChunk)
+            }
         }
+    }
+
+    /// The most body bytes one body frame may carry under `frameMax` (0: no limit but the size
+    /// field; below the AMQP minimum: the minimum, see ``FrameConstants/effectiveFrameMax(_:)``).
+    @inlinable
+    static func bodyChunkSize(frameMax: UInt32) -> Int {
+        let effective = FrameConstants.effectiveFrameMax(frameMax)
+        return effective == 0 ? Int(UInt32.max) : Int(effective) - FrameConstants.overhead
+    }
+
+    /// The size of a content header frame with `propertiesSize` bytes of properties, and of the body frames after it.
+    @inlinable
+    static func contentSize(propertiesSize: Int, bodySize: Int, bodyChunk: Int) -> Int {
+        let bodyFrames = bodySize == 0 ? 0 : 1 + (bodySize - 1) / bodyChunk
+        return 12 + propertiesSize + FrameConstants.overhead + bodySize + bodyFrames * FrameConstants.overhead
     }
 
     /// Writes a heartbeat frame: type 8, channel 0, size 0, frame end.
     @inlinable
     public mutating func writeHeartbeatFrame() {
         writeMultipleIntegers(FrameConstants.heartbeat, UInt16(0), UInt32(0), FrameConstants.end)
+    }
+}
+
+extension AMQPWriter {
+    /// A frame's type, channel and payload size.
+    @inlinable
+    mutating func writeFrameStart(type: UInt8, channel: UInt16, size: Int) {
+        writeInteger(type)
+        writeInteger(channel)
+        writeInteger(UInt32(truncatingIfNeeded: size))
+    }
+
+    /// A content header frame and the body frames after it, sized by `ByteBuffer.contentSize`.
+    @inlinable
+    mutating func writeContent(
+        channel: UInt16, classID: UInt16, properties: BasicProperties, propertiesSize: Int,
+        body: UnsafeRawBufferPointer, bodyChunk: Int
+    ) {
+        writeFrameStart(type: FrameConstants.header, channel: channel, size: 12 + propertiesSize)
+        writeInteger(classID)
+        writeInteger(UInt16(0))
+        writeInteger(UInt64(body.count))
+        properties.encode(to: &self)
+        writeInteger(FrameConstants.end)
+        var start = 0
+        while start < body.count {
+            let count = Swift.min(bodyChunk, body.count - start)
+            writeFrameStart(type: FrameConstants.body, channel: channel, size: count)
+            writeBytes(UnsafeRawBufferPointer(rebasing: body[start..<(start + count)]))
+            writeInteger(FrameConstants.end)
+            start += count
+        }
     }
 }

@@ -19,14 +19,23 @@ public struct FrameDecoder: Sendable {
     @inlinable
     public func decodeFrame(from buffer: inout ByteBuffer) throws(AMQPWireError) -> Frame? {
         let start = buffer.readerIndex
-        guard let (type, channel, size) = buffer.getMultipleIntegers(at: start, as: (UInt8, UInt16, UInt32).self)
-        else { return nil }
+        // The type, channel and size, and the frame-end octet if the whole frame has arrived, in
+        // one access to the buffer's storage (each access costs as much as the decoding here).
+        let peeked: (type: UInt8, channel: UInt16, size: UInt32, end: UInt8?)? = buffer.withUnsafeReadableBytes { bytes in
+            guard bytes.count >= 7 else { return nil }
+            let size = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 3, as: UInt32.self))
+            let total = Int(size) + FrameConstants.overhead
+            return (
+                bytes[0], UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt16.self)), size,
+                bytes.count >= total ? bytes[total - 1] : nil
+            )
+        }
+        guard let (type, channel, size, frameEnd) = peeked else { return nil }
         if frameMax > 0 && UInt64(size) + UInt64(FrameConstants.overhead) > UInt64(frameMax) {
             throw .frameTooLarge(size: size, maximum: frameMax - UInt32(FrameConstants.overhead))
         }
         let total = Int(size) + FrameConstants.overhead
-        guard buffer.readableBytes >= total else { return nil }
-        let end = buffer.getInteger(at: start + total - 1, as: UInt8.self)!
+        guard let end = frameEnd else { return nil }
         guard end == FrameConstants.end else { throw .badFrameEnd(end) }
         var payload = buffer.getSlice(at: start + 7, length: Int(size))!
         buffer.moveReaderIndex(forwardBy: total)

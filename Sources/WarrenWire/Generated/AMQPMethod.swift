@@ -506,77 +506,355 @@ extension AMQPMethod {
         }
     }
 
-    /// Encodes class id, method id and arguments.
+    /// Encodes class id, method id and arguments, or leaves the buffer untouched if a short
+    /// string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeMultipleIntegers(classID, methodID)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of class id, method id and arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
         switch self {
-        case .connectionStart(let arguments): try arguments.encode(into: &buffer)
-        case .connectionStartOk(let arguments): try arguments.encode(into: &buffer)
-        case .connectionSecure(let arguments): try arguments.encode(into: &buffer)
-        case .connectionSecureOk(let arguments): try arguments.encode(into: &buffer)
-        case .connectionTune(let arguments): try arguments.encode(into: &buffer)
-        case .connectionTuneOk(let arguments): try arguments.encode(into: &buffer)
-        case .connectionOpen(let arguments): try arguments.encode(into: &buffer)
-        case .connectionOpenOk(let arguments): try arguments.encode(into: &buffer)
-        case .connectionClose(let arguments): try arguments.encode(into: &buffer)
-        case .connectionCloseOk(let arguments): try arguments.encode(into: &buffer)
-        case .connectionBlocked(let arguments): try arguments.encode(into: &buffer)
-        case .connectionUnblocked(let arguments): try arguments.encode(into: &buffer)
-        case .connectionUpdateSecret(let arguments): try arguments.encode(into: &buffer)
-        case .connectionUpdateSecretOk(let arguments): try arguments.encode(into: &buffer)
-        case .channelOpen(let arguments): try arguments.encode(into: &buffer)
-        case .channelOpenOk(let arguments): try arguments.encode(into: &buffer)
-        case .channelFlow(let arguments): try arguments.encode(into: &buffer)
-        case .channelFlowOk(let arguments): try arguments.encode(into: &buffer)
-        case .channelClose(let arguments): try arguments.encode(into: &buffer)
-        case .channelCloseOk(let arguments): try arguments.encode(into: &buffer)
-        case .accessRequest(let arguments): try arguments.encode(into: &buffer)
-        case .accessRequestOk(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeDeclare(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeDeclareOk(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeDelete(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeDeleteOk(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeBind(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeBindOk(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeUnbind(let arguments): try arguments.encode(into: &buffer)
-        case .exchangeUnbindOk(let arguments): try arguments.encode(into: &buffer)
-        case .queueDeclare(let arguments): try arguments.encode(into: &buffer)
-        case .queueDeclareOk(let arguments): try arguments.encode(into: &buffer)
-        case .queueBind(let arguments): try arguments.encode(into: &buffer)
-        case .queueBindOk(let arguments): try arguments.encode(into: &buffer)
-        case .queuePurge(let arguments): try arguments.encode(into: &buffer)
-        case .queuePurgeOk(let arguments): try arguments.encode(into: &buffer)
-        case .queueDelete(let arguments): try arguments.encode(into: &buffer)
-        case .queueDeleteOk(let arguments): try arguments.encode(into: &buffer)
-        case .queueUnbind(let arguments): try arguments.encode(into: &buffer)
-        case .queueUnbindOk(let arguments): try arguments.encode(into: &buffer)
-        case .basicQos(let arguments): try arguments.encode(into: &buffer)
-        case .basicQosOk(let arguments): try arguments.encode(into: &buffer)
-        case .basicConsume(let arguments): try arguments.encode(into: &buffer)
-        case .basicConsumeOk(let arguments): try arguments.encode(into: &buffer)
-        case .basicCancel(let arguments): try arguments.encode(into: &buffer)
-        case .basicCancelOk(let arguments): try arguments.encode(into: &buffer)
-        case .basicPublish(let arguments): try arguments.encode(into: &buffer)
-        case .basicReturn(let arguments): try arguments.encode(into: &buffer)
-        case .basicDeliver(let arguments): try arguments.encode(into: &buffer)
-        case .basicGet(let arguments): try arguments.encode(into: &buffer)
-        case .basicGetOk(let arguments): try arguments.encode(into: &buffer)
-        case .basicGetEmpty(let arguments): try arguments.encode(into: &buffer)
-        case .basicAck(let arguments): try arguments.encode(into: &buffer)
-        case .basicReject(let arguments): try arguments.encode(into: &buffer)
-        case .basicRecoverAsync(let arguments): try arguments.encode(into: &buffer)
-        case .basicRecover(let arguments): try arguments.encode(into: &buffer)
-        case .basicRecoverOk(let arguments): try arguments.encode(into: &buffer)
-        case .basicNack(let arguments): try arguments.encode(into: &buffer)
-        case .txSelect(let arguments): try arguments.encode(into: &buffer)
-        case .txSelectOk(let arguments): try arguments.encode(into: &buffer)
-        case .txCommit(let arguments): try arguments.encode(into: &buffer)
-        case .txCommitOk(let arguments): try arguments.encode(into: &buffer)
-        case .txRollback(let arguments): try arguments.encode(into: &buffer)
-        case .txRollbackOk(let arguments): try arguments.encode(into: &buffer)
-        case .confirmSelect(let arguments): try arguments.encode(into: &buffer)
-        case .confirmSelectOk(let arguments): try arguments.encode(into: &buffer)
+        case .connectionStart(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionStartOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionSecure(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionSecureOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionTune(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionTuneOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionOpen(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionOpenOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionClose(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionCloseOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionBlocked(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionUnblocked(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionUpdateSecret(let arguments): return 4 + (try arguments.encodedSize())
+        case .connectionUpdateSecretOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .channelOpen(let arguments): return 4 + (try arguments.encodedSize())
+        case .channelOpenOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .channelFlow(let arguments): return 4 + (try arguments.encodedSize())
+        case .channelFlowOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .channelClose(let arguments): return 4 + (try arguments.encodedSize())
+        case .channelCloseOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .accessRequest(let arguments): return 4 + (try arguments.encodedSize())
+        case .accessRequestOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeDeclare(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeDeclareOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeDelete(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeDeleteOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeBind(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeBindOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeUnbind(let arguments): return 4 + (try arguments.encodedSize())
+        case .exchangeUnbindOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueDeclare(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueDeclareOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueBind(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueBindOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .queuePurge(let arguments): return 4 + (try arguments.encodedSize())
+        case .queuePurgeOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueDelete(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueDeleteOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueUnbind(let arguments): return 4 + (try arguments.encodedSize())
+        case .queueUnbindOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicQos(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicQosOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicConsume(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicConsumeOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicCancel(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicCancelOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicPublish(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicReturn(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicDeliver(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicGet(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicGetOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicGetEmpty(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicAck(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicReject(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicRecoverAsync(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicRecover(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicRecoverOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .basicNack(let arguments): return 4 + (try arguments.encodedSize())
+        case .txSelect(let arguments): return 4 + (try arguments.encodedSize())
+        case .txSelectOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .txCommit(let arguments): return 4 + (try arguments.encodedSize())
+        case .txCommitOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .txRollback(let arguments): return 4 + (try arguments.encodedSize())
+        case .txRollbackOk(let arguments): return 4 + (try arguments.encodedSize())
+        case .confirmSelect(let arguments): return 4 + (try arguments.encodedSize())
+        case .confirmSelectOk(let arguments): return 4 + (try arguments.encodedSize())
+        }
+    }
+
+    /// Writes class id, method id and arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        switch self {
+        case .connectionStart(let arguments):
+            writer.writeInteger(ConnectionStart.classID)
+            writer.writeInteger(ConnectionStart.methodID)
+            arguments.encode(to: &writer)
+        case .connectionStartOk(let arguments):
+            writer.writeInteger(ConnectionStartOk.classID)
+            writer.writeInteger(ConnectionStartOk.methodID)
+            arguments.encode(to: &writer)
+        case .connectionSecure(let arguments):
+            writer.writeInteger(ConnectionSecure.classID)
+            writer.writeInteger(ConnectionSecure.methodID)
+            arguments.encode(to: &writer)
+        case .connectionSecureOk(let arguments):
+            writer.writeInteger(ConnectionSecureOk.classID)
+            writer.writeInteger(ConnectionSecureOk.methodID)
+            arguments.encode(to: &writer)
+        case .connectionTune(let arguments):
+            writer.writeInteger(ConnectionTune.classID)
+            writer.writeInteger(ConnectionTune.methodID)
+            arguments.encode(to: &writer)
+        case .connectionTuneOk(let arguments):
+            writer.writeInteger(ConnectionTuneOk.classID)
+            writer.writeInteger(ConnectionTuneOk.methodID)
+            arguments.encode(to: &writer)
+        case .connectionOpen(let arguments):
+            writer.writeInteger(ConnectionOpen.classID)
+            writer.writeInteger(ConnectionOpen.methodID)
+            arguments.encode(to: &writer)
+        case .connectionOpenOk(let arguments):
+            writer.writeInteger(ConnectionOpenOk.classID)
+            writer.writeInteger(ConnectionOpenOk.methodID)
+            arguments.encode(to: &writer)
+        case .connectionClose(let arguments):
+            writer.writeInteger(ConnectionClose.classID)
+            writer.writeInteger(ConnectionClose.methodID)
+            arguments.encode(to: &writer)
+        case .connectionCloseOk(let arguments):
+            writer.writeInteger(ConnectionCloseOk.classID)
+            writer.writeInteger(ConnectionCloseOk.methodID)
+            arguments.encode(to: &writer)
+        case .connectionBlocked(let arguments):
+            writer.writeInteger(ConnectionBlocked.classID)
+            writer.writeInteger(ConnectionBlocked.methodID)
+            arguments.encode(to: &writer)
+        case .connectionUnblocked(let arguments):
+            writer.writeInteger(ConnectionUnblocked.classID)
+            writer.writeInteger(ConnectionUnblocked.methodID)
+            arguments.encode(to: &writer)
+        case .connectionUpdateSecret(let arguments):
+            writer.writeInteger(ConnectionUpdateSecret.classID)
+            writer.writeInteger(ConnectionUpdateSecret.methodID)
+            arguments.encode(to: &writer)
+        case .connectionUpdateSecretOk(let arguments):
+            writer.writeInteger(ConnectionUpdateSecretOk.classID)
+            writer.writeInteger(ConnectionUpdateSecretOk.methodID)
+            arguments.encode(to: &writer)
+        case .channelOpen(let arguments):
+            writer.writeInteger(ChannelOpen.classID)
+            writer.writeInteger(ChannelOpen.methodID)
+            arguments.encode(to: &writer)
+        case .channelOpenOk(let arguments):
+            writer.writeInteger(ChannelOpenOk.classID)
+            writer.writeInteger(ChannelOpenOk.methodID)
+            arguments.encode(to: &writer)
+        case .channelFlow(let arguments):
+            writer.writeInteger(ChannelFlow.classID)
+            writer.writeInteger(ChannelFlow.methodID)
+            arguments.encode(to: &writer)
+        case .channelFlowOk(let arguments):
+            writer.writeInteger(ChannelFlowOk.classID)
+            writer.writeInteger(ChannelFlowOk.methodID)
+            arguments.encode(to: &writer)
+        case .channelClose(let arguments):
+            writer.writeInteger(ChannelClose.classID)
+            writer.writeInteger(ChannelClose.methodID)
+            arguments.encode(to: &writer)
+        case .channelCloseOk(let arguments):
+            writer.writeInteger(ChannelCloseOk.classID)
+            writer.writeInteger(ChannelCloseOk.methodID)
+            arguments.encode(to: &writer)
+        case .accessRequest(let arguments):
+            writer.writeInteger(AccessRequest.classID)
+            writer.writeInteger(AccessRequest.methodID)
+            arguments.encode(to: &writer)
+        case .accessRequestOk(let arguments):
+            writer.writeInteger(AccessRequestOk.classID)
+            writer.writeInteger(AccessRequestOk.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeDeclare(let arguments):
+            writer.writeInteger(ExchangeDeclare.classID)
+            writer.writeInteger(ExchangeDeclare.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeDeclareOk(let arguments):
+            writer.writeInteger(ExchangeDeclareOk.classID)
+            writer.writeInteger(ExchangeDeclareOk.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeDelete(let arguments):
+            writer.writeInteger(ExchangeDelete.classID)
+            writer.writeInteger(ExchangeDelete.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeDeleteOk(let arguments):
+            writer.writeInteger(ExchangeDeleteOk.classID)
+            writer.writeInteger(ExchangeDeleteOk.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeBind(let arguments):
+            writer.writeInteger(ExchangeBind.classID)
+            writer.writeInteger(ExchangeBind.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeBindOk(let arguments):
+            writer.writeInteger(ExchangeBindOk.classID)
+            writer.writeInteger(ExchangeBindOk.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeUnbind(let arguments):
+            writer.writeInteger(ExchangeUnbind.classID)
+            writer.writeInteger(ExchangeUnbind.methodID)
+            arguments.encode(to: &writer)
+        case .exchangeUnbindOk(let arguments):
+            writer.writeInteger(ExchangeUnbindOk.classID)
+            writer.writeInteger(ExchangeUnbindOk.methodID)
+            arguments.encode(to: &writer)
+        case .queueDeclare(let arguments):
+            writer.writeInteger(QueueDeclare.classID)
+            writer.writeInteger(QueueDeclare.methodID)
+            arguments.encode(to: &writer)
+        case .queueDeclareOk(let arguments):
+            writer.writeInteger(QueueDeclareOk.classID)
+            writer.writeInteger(QueueDeclareOk.methodID)
+            arguments.encode(to: &writer)
+        case .queueBind(let arguments):
+            writer.writeInteger(QueueBind.classID)
+            writer.writeInteger(QueueBind.methodID)
+            arguments.encode(to: &writer)
+        case .queueBindOk(let arguments):
+            writer.writeInteger(QueueBindOk.classID)
+            writer.writeInteger(QueueBindOk.methodID)
+            arguments.encode(to: &writer)
+        case .queuePurge(let arguments):
+            writer.writeInteger(QueuePurge.classID)
+            writer.writeInteger(QueuePurge.methodID)
+            arguments.encode(to: &writer)
+        case .queuePurgeOk(let arguments):
+            writer.writeInteger(QueuePurgeOk.classID)
+            writer.writeInteger(QueuePurgeOk.methodID)
+            arguments.encode(to: &writer)
+        case .queueDelete(let arguments):
+            writer.writeInteger(QueueDelete.classID)
+            writer.writeInteger(QueueDelete.methodID)
+            arguments.encode(to: &writer)
+        case .queueDeleteOk(let arguments):
+            writer.writeInteger(QueueDeleteOk.classID)
+            writer.writeInteger(QueueDeleteOk.methodID)
+            arguments.encode(to: &writer)
+        case .queueUnbind(let arguments):
+            writer.writeInteger(QueueUnbind.classID)
+            writer.writeInteger(QueueUnbind.methodID)
+            arguments.encode(to: &writer)
+        case .queueUnbindOk(let arguments):
+            writer.writeInteger(QueueUnbindOk.classID)
+            writer.writeInteger(QueueUnbindOk.methodID)
+            arguments.encode(to: &writer)
+        case .basicQos(let arguments):
+            writer.writeInteger(BasicQos.classID)
+            writer.writeInteger(BasicQos.methodID)
+            arguments.encode(to: &writer)
+        case .basicQosOk(let arguments):
+            writer.writeInteger(BasicQosOk.classID)
+            writer.writeInteger(BasicQosOk.methodID)
+            arguments.encode(to: &writer)
+        case .basicConsume(let arguments):
+            writer.writeInteger(BasicConsume.classID)
+            writer.writeInteger(BasicConsume.methodID)
+            arguments.encode(to: &writer)
+        case .basicConsumeOk(let arguments):
+            writer.writeInteger(BasicConsumeOk.classID)
+            writer.writeInteger(BasicConsumeOk.methodID)
+            arguments.encode(to: &writer)
+        case .basicCancel(let arguments):
+            writer.writeInteger(BasicCancel.classID)
+            writer.writeInteger(BasicCancel.methodID)
+            arguments.encode(to: &writer)
+        case .basicCancelOk(let arguments):
+            writer.writeInteger(BasicCancelOk.classID)
+            writer.writeInteger(BasicCancelOk.methodID)
+            arguments.encode(to: &writer)
+        case .basicPublish(let arguments):
+            writer.writeInteger(BasicPublish.classID)
+            writer.writeInteger(BasicPublish.methodID)
+            arguments.encode(to: &writer)
+        case .basicReturn(let arguments):
+            writer.writeInteger(BasicReturn.classID)
+            writer.writeInteger(BasicReturn.methodID)
+            arguments.encode(to: &writer)
+        case .basicDeliver(let arguments):
+            writer.writeInteger(BasicDeliver.classID)
+            writer.writeInteger(BasicDeliver.methodID)
+            arguments.encode(to: &writer)
+        case .basicGet(let arguments):
+            writer.writeInteger(BasicGet.classID)
+            writer.writeInteger(BasicGet.methodID)
+            arguments.encode(to: &writer)
+        case .basicGetOk(let arguments):
+            writer.writeInteger(BasicGetOk.classID)
+            writer.writeInteger(BasicGetOk.methodID)
+            arguments.encode(to: &writer)
+        case .basicGetEmpty(let arguments):
+            writer.writeInteger(BasicGetEmpty.classID)
+            writer.writeInteger(BasicGetEmpty.methodID)
+            arguments.encode(to: &writer)
+        case .basicAck(let arguments):
+            writer.writeInteger(BasicAck.classID)
+            writer.writeInteger(BasicAck.methodID)
+            arguments.encode(to: &writer)
+        case .basicReject(let arguments):
+            writer.writeInteger(BasicReject.classID)
+            writer.writeInteger(BasicReject.methodID)
+            arguments.encode(to: &writer)
+        case .basicRecoverAsync(let arguments):
+            writer.writeInteger(BasicRecoverAsync.classID)
+            writer.writeInteger(BasicRecoverAsync.methodID)
+            arguments.encode(to: &writer)
+        case .basicRecover(let arguments):
+            writer.writeInteger(BasicRecover.classID)
+            writer.writeInteger(BasicRecover.methodID)
+            arguments.encode(to: &writer)
+        case .basicRecoverOk(let arguments):
+            writer.writeInteger(BasicRecoverOk.classID)
+            writer.writeInteger(BasicRecoverOk.methodID)
+            arguments.encode(to: &writer)
+        case .basicNack(let arguments):
+            writer.writeInteger(BasicNack.classID)
+            writer.writeInteger(BasicNack.methodID)
+            arguments.encode(to: &writer)
+        case .txSelect(let arguments):
+            writer.writeInteger(TxSelect.classID)
+            writer.writeInteger(TxSelect.methodID)
+            arguments.encode(to: &writer)
+        case .txSelectOk(let arguments):
+            writer.writeInteger(TxSelectOk.classID)
+            writer.writeInteger(TxSelectOk.methodID)
+            arguments.encode(to: &writer)
+        case .txCommit(let arguments):
+            writer.writeInteger(TxCommit.classID)
+            writer.writeInteger(TxCommit.methodID)
+            arguments.encode(to: &writer)
+        case .txCommitOk(let arguments):
+            writer.writeInteger(TxCommitOk.classID)
+            writer.writeInteger(TxCommitOk.methodID)
+            arguments.encode(to: &writer)
+        case .txRollback(let arguments):
+            writer.writeInteger(TxRollback.classID)
+            writer.writeInteger(TxRollback.methodID)
+            arguments.encode(to: &writer)
+        case .txRollbackOk(let arguments):
+            writer.writeInteger(TxRollbackOk.classID)
+            writer.writeInteger(TxRollbackOk.methodID)
+            arguments.encode(to: &writer)
+        case .confirmSelect(let arguments):
+            writer.writeInteger(ConfirmSelect.classID)
+            writer.writeInteger(ConfirmSelect.methodID)
+            arguments.encode(to: &writer)
+        case .confirmSelectOk(let arguments):
+            writer.writeInteger(ConfirmSelectOk.classID)
+            writer.writeInteger(ConfirmSelectOk.methodID)
+            arguments.encode(to: &writer)
         }
     }
 

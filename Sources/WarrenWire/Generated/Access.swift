@@ -18,6 +18,7 @@ public struct AccessRequest: AMQPMethodArguments {
     public var write: Bool
     public var read: Bool
 
+    @inlinable
     public init(
         realm: String = "/data",
         exclusive: Bool = false,
@@ -36,9 +37,8 @@ public struct AccessRequest: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 30, methodID: 10, reason: "truncated")
-        self.realm = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.realm = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 30, methodID: 10, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 30, methodID: 10, reason: "truncated"))
         self.exclusive = bits0 & 1 != 0
         self.passive = bits0 & 2 != 0
         self.active = bits0 & 4 != 0
@@ -49,16 +49,32 @@ public struct AccessRequest: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(realm)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 1
+        encodedSize += try ByteBuffer.amqpShortStringSize(realm)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(realm)
         var bits0: UInt8 = 0
         if exclusive { bits0 |= 1 }
         if passive { bits0 |= 2 }
         if active { bits0 |= 4 }
         if write { bits0 |= 8 }
         if read { bits0 |= 16 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .accessRequest(self) }
@@ -74,6 +90,7 @@ public struct AccessRequestOk: AMQPMethodArguments {
 
     public var ticket: UInt16
 
+    @inlinable
     public init(
         ticket: UInt16 = 1
     ) {
@@ -82,16 +99,29 @@ public struct AccessRequestOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 30, methodID: 11, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 30, methodID: 11, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 30, methodID: 11, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        2
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
     }
 
     public var method: AMQPMethod { .accessRequestOk(self) }

@@ -15,6 +15,7 @@ public struct BasicQos: AMQPMethodArguments {
     public var prefetchCount: UInt16
     public var global: Bool
 
+    @inlinable
     public init(
         prefetchSize: UInt32 = 0,
         prefetchCount: UInt16 = 0,
@@ -27,23 +28,36 @@ public struct BasicQos: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 10, reason: "truncated")
-        self.prefetchSize = try buffer.readAMQPLong(orThrow: truncated)
-        self.prefetchCount = try buffer.readAMQPShort(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.prefetchSize = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
+        self.prefetchCount = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
         self.global = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 10, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(prefetchSize)
-        buffer.writeInteger(prefetchCount)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        7
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(prefetchSize)
+        writer.writeInteger(prefetchCount)
         var bits0: UInt8 = 0
         if global { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicQos(self) }
@@ -57,6 +71,7 @@ public struct BasicQosOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -66,8 +81,22 @@ public struct BasicQosOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .basicQosOk(self) }
@@ -90,6 +119,7 @@ public struct BasicConsume: AMQPMethodArguments {
     public var noWait: Bool
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -112,11 +142,10 @@ public struct BasicConsume: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 20, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
         self.noLocal = bits0 & 1 != 0
         self.noAck = bits0 & 2 != 0
         self.exclusive = bits0 & 4 != 0
@@ -127,18 +156,36 @@ public struct BasicConsume: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
-        try buffer.writeAMQPShortString(consumerTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 7
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        encodedSize += try ByteBuffer.amqpShortStringSize(consumerTag)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
+        writer.writeShortString(consumerTag)
         var bits0: UInt8 = 0
         if noLocal { bits0 |= 1 }
         if noAck { bits0 |= 2 }
         if exclusive { bits0 |= 4 }
         if noWait { bits0 |= 8 }
-        buffer.writeInteger(bits0)
-        try buffer.writeFieldTable(arguments)
+        writer.writeInteger(bits0)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .basicConsume(self) }
@@ -154,6 +201,7 @@ public struct BasicConsumeOk: AMQPMethodArguments {
 
     public var consumerTag: String
 
+    @inlinable
     public init(
         consumerTag: String
     ) {
@@ -162,16 +210,31 @@ public struct BasicConsumeOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 21, reason: "truncated")
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: truncated)
+        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 21, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 21, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(consumerTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 0
+        encodedSize += try ByteBuffer.amqpShortStringSize(consumerTag)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(consumerTag)
     }
 
     public var method: AMQPMethod { .basicConsumeOk(self) }
@@ -188,6 +251,7 @@ public struct BasicCancel: AMQPMethodArguments {
     public var consumerTag: String
     public var noWait: Bool
 
+    @inlinable
     public init(
         consumerTag: String,
         noWait: Bool = false
@@ -198,21 +262,36 @@ public struct BasicCancel: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 30, reason: "truncated")
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 30, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 30, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 30, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(consumerTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 1
+        encodedSize += try ByteBuffer.amqpShortStringSize(consumerTag)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(consumerTag)
         var bits0: UInt8 = 0
         if noWait { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicCancel(self) }
@@ -228,6 +307,7 @@ public struct BasicCancelOk: AMQPMethodArguments {
 
     public var consumerTag: String
 
+    @inlinable
     public init(
         consumerTag: String
     ) {
@@ -236,16 +316,31 @@ public struct BasicCancelOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 31, reason: "truncated")
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: truncated)
+        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 31, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 31, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(consumerTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 0
+        encodedSize += try ByteBuffer.amqpShortStringSize(consumerTag)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(consumerTag)
     }
 
     public var method: AMQPMethod { .basicCancelOk(self) }
@@ -265,6 +360,7 @@ public struct BasicPublish: AMQPMethodArguments {
     public var mandatory: Bool
     public var immediate: Bool
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         exchange: String = "",
@@ -281,11 +377,10 @@ public struct BasicPublish: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 40, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
         self.mandatory = bits0 & 1 != 0
         self.immediate = bits0 & 2 != 0
         guard buffer.readableBytes == 0 else {
@@ -293,15 +388,32 @@ public struct BasicPublish: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(routingKey)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 3
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(exchange)
+        writer.writeShortString(routingKey)
         var bits0: UInt8 = 0
         if mandatory { bits0 |= 1 }
         if immediate { bits0 |= 2 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicPublish(self) }
@@ -320,6 +432,7 @@ public struct BasicReturn: AMQPMethodArguments {
     public var exchange: String
     public var routingKey: String
 
+    @inlinable
     public init(
         replyCode: UInt16,
         replyText: String = "",
@@ -334,22 +447,39 @@ public struct BasicReturn: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 50, reason: "truncated")
-        self.replyCode = try buffer.readAMQPShort(orThrow: truncated)
-        self.replyText = try buffer.readAMQPShortString(orThrow: truncated)
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
+        self.replyCode = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        self.replyText = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 50, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(replyCode)
-        try buffer.writeAMQPShortString(replyText)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(routingKey)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 2
+        encodedSize += try ByteBuffer.amqpShortStringSize(replyText)
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(replyCode)
+        writer.writeShortString(replyText)
+        writer.writeShortString(exchange)
+        writer.writeShortString(routingKey)
     }
 
     public var method: AMQPMethod { .basicReturn(self) }
@@ -369,6 +499,7 @@ public struct BasicDeliver: AMQPMethodArguments {
     public var exchange: String
     public var routingKey: String
 
+    @inlinable
     public init(
         consumerTag: String,
         deliveryTag: UInt64,
@@ -385,27 +516,44 @@ public struct BasicDeliver: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 60, reason: "truncated")
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: truncated)
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
         self.redelivered = bits0 & 1 != 0
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 60, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(consumerTag)
-        buffer.writeInteger(deliveryTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 9
+        encodedSize += try ByteBuffer.amqpShortStringSize(consumerTag)
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(consumerTag)
+        writer.writeInteger(deliveryTag)
         var bits0: UInt8 = 0
         if redelivered { bits0 |= 1 }
-        buffer.writeInteger(bits0)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(routingKey)
+        writer.writeInteger(bits0)
+        writer.writeShortString(exchange)
+        writer.writeShortString(routingKey)
     }
 
     public var method: AMQPMethod { .basicDeliver(self) }
@@ -423,6 +571,7 @@ public struct BasicGet: AMQPMethodArguments {
     public var queue: String
     public var noAck: Bool
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -435,23 +584,38 @@ public struct BasicGet: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 70, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
         self.noAck = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 70, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 3
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
         var bits0: UInt8 = 0
         if noAck { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicGet(self) }
@@ -471,6 +635,7 @@ public struct BasicGetOk: AMQPMethodArguments {
     public var routingKey: String
     public var messageCount: UInt32
 
+    @inlinable
     public init(
         deliveryTag: UInt64,
         redelivered: Bool = false,
@@ -487,27 +652,43 @@ public struct BasicGetOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 71, reason: "truncated")
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
         self.redelivered = bits0 & 1 != 0
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
-        self.messageCount = try buffer.readAMQPLong(orThrow: truncated)
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 71, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(deliveryTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 13
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(deliveryTag)
         var bits0: UInt8 = 0
         if redelivered { bits0 |= 1 }
-        buffer.writeInteger(bits0)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(routingKey)
-        buffer.writeInteger(messageCount)
+        writer.writeInteger(bits0)
+        writer.writeShortString(exchange)
+        writer.writeShortString(routingKey)
+        writer.writeInteger(messageCount)
     }
 
     public var method: AMQPMethod { .basicGetOk(self) }
@@ -523,6 +704,7 @@ public struct BasicGetEmpty: AMQPMethodArguments {
 
     public var clusterID: String
 
+    @inlinable
     public init(
         clusterID: String = ""
     ) {
@@ -531,16 +713,31 @@ public struct BasicGetEmpty: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 72, reason: "truncated")
-        self.clusterID = try buffer.readAMQPShortString(orThrow: truncated)
+        self.clusterID = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 72, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 72, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(clusterID)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 0
+        encodedSize += try ByteBuffer.amqpShortStringSize(clusterID)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(clusterID)
     }
 
     public var method: AMQPMethod { .basicGetEmpty(self) }
@@ -557,6 +754,7 @@ public struct BasicAck: AMQPMethodArguments {
     public var deliveryTag: UInt64
     public var multiple: Bool
 
+    @inlinable
     public init(
         deliveryTag: UInt64 = 0,
         multiple: Bool = false
@@ -567,21 +765,34 @@ public struct BasicAck: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 80, reason: "truncated")
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 80, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 80, reason: "truncated"))
         self.multiple = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 80, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(deliveryTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        9
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(deliveryTag)
         var bits0: UInt8 = 0
         if multiple { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicAck(self) }
@@ -598,6 +809,7 @@ public struct BasicReject: AMQPMethodArguments {
     public var deliveryTag: UInt64
     public var requeue: Bool
 
+    @inlinable
     public init(
         deliveryTag: UInt64,
         requeue: Bool = true
@@ -608,21 +820,34 @@ public struct BasicReject: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 90, reason: "truncated")
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 90, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 90, reason: "truncated"))
         self.requeue = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 90, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(deliveryTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        9
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(deliveryTag)
         var bits0: UInt8 = 0
         if requeue { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicReject(self) }
@@ -638,6 +863,7 @@ public struct BasicRecoverAsync: AMQPMethodArguments {
 
     public var requeue: Bool
 
+    @inlinable
     public init(
         requeue: Bool = false
     ) {
@@ -646,19 +872,32 @@ public struct BasicRecoverAsync: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 100, reason: "truncated")
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 100, reason: "truncated"))
         self.requeue = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 100, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        1
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
         var bits0: UInt8 = 0
         if requeue { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicRecoverAsync(self) }
@@ -674,6 +913,7 @@ public struct BasicRecover: AMQPMethodArguments {
 
     public var requeue: Bool
 
+    @inlinable
     public init(
         requeue: Bool = false
     ) {
@@ -682,19 +922,32 @@ public struct BasicRecover: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 110, reason: "truncated")
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 110, reason: "truncated"))
         self.requeue = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 60, methodID: 110, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        1
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
         var bits0: UInt8 = 0
         if requeue { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicRecover(self) }
@@ -708,6 +961,7 @@ public struct BasicRecoverOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -717,8 +971,22 @@ public struct BasicRecoverOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .basicRecoverOk(self) }
@@ -736,6 +1004,7 @@ public struct BasicNack: AMQPMethodArguments {
     public var multiple: Bool
     public var requeue: Bool
 
+    @inlinable
     public init(
         deliveryTag: UInt64 = 0,
         multiple: Bool = false,
@@ -748,9 +1017,8 @@ public struct BasicNack: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 60, methodID: 120, reason: "truncated")
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 120, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 120, reason: "truncated"))
         self.multiple = bits0 & 1 != 0
         self.requeue = bits0 & 2 != 0
         guard buffer.readableBytes == 0 else {
@@ -758,13 +1026,27 @@ public struct BasicNack: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(deliveryTag)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        9
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(deliveryTag)
         var bits0: UInt8 = 0
         if multiple { bits0 |= 1 }
         if requeue { bits0 |= 2 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .basicNack(self) }

@@ -22,6 +22,7 @@ public struct BasicProperties: Sendable, Hashable {
     public var appID: String?
     public var clusterID: String?
 
+    @inlinable
     public init(
         contentType: String? = nil,
         contentEncoding: String? = nil,
@@ -58,88 +59,146 @@ public struct BasicProperties: Sendable, Hashable {
     @inlinable
     public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> BasicProperties {
         let flags = try readPropertyFlags(from: &payload)
-        var properties = BasicProperties()
-        if flags == 0 { return properties }
-        let truncated = AMQPWireError.malformedContentHeader(reason: "truncated properties")
-        if flags & 0x8000 != 0 { properties.contentType = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x4000 != 0 { properties.contentEncoding = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x2000 != 0 { properties.headers = try payload.readFieldTable() }
-        if flags & 0x1000 != 0 { properties.deliveryMode = try payload.readAMQPOctet(orThrow: truncated) }
-        if flags & 0x0800 != 0 { properties.priority = try payload.readAMQPOctet(orThrow: truncated) }
-        if flags & 0x0400 != 0 { properties.correlationID = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0200 != 0 { properties.replyTo = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0100 != 0 { properties.expiration = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0080 != 0 { properties.messageID = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0040 != 0 { properties.timestamp = try payload.readAMQPLongLong(orThrow: truncated) }
-        if flags & 0x0020 != 0 { properties.type = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0010 != 0 { properties.userID = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0008 != 0 { properties.appID = try payload.readAMQPShortString(orThrow: truncated) }
-        if flags & 0x0004 != 0 { properties.clusterID = try payload.readAMQPShortString(orThrow: truncated) }
-        return properties
+        if flags == 0 { return BasicProperties() }
+        // Read into locals and build the struct once: assigning to the fields of a struct
+        // this size one by one copies it.
+        var contentType: String? = nil
+        var contentEncoding: String? = nil
+        var headers: FieldTable? = nil
+        var deliveryMode: UInt8? = nil
+        var priority: UInt8? = nil
+        var correlationID: String? = nil
+        var replyTo: String? = nil
+        var expiration: String? = nil
+        var messageID: String? = nil
+        var timestamp: UInt64? = nil
+        var type: String? = nil
+        var userID: String? = nil
+        var appID: String? = nil
+        var clusterID: String? = nil
+        if flags & 0x8000 != 0 { contentType = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x4000 != 0 { contentEncoding = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x2000 != 0 { headers = try payload.readFieldTable() }
+        if flags & 0x1000 != 0 { deliveryMode = try payload.readAMQPOctet(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0800 != 0 { priority = try payload.readAMQPOctet(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0400 != 0 { correlationID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0200 != 0 { replyTo = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0100 != 0 { expiration = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0080 != 0 { messageID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0040 != 0 { timestamp = try payload.readAMQPLongLong(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0020 != 0 { type = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0010 != 0 { userID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0008 != 0 { appID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0004 != 0 { clusterID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        return BasicProperties(
+            contentType: contentType,
+            contentEncoding: contentEncoding,
+            headers: headers,
+            deliveryMode: deliveryMode,
+            priority: priority,
+            correlationID: correlationID,
+            replyTo: replyTo,
+            expiration: expiration,
+            messageID: messageID,
+            timestamp: timestamp,
+            type: type,
+            userID: userID,
+            appID: appID,
+            clusterID: clusterID)
     }
 
-    /// Encodes the property flags and the properties that are set.
+    /// Encodes the property flags and the properties that are set, or leaves the buffer
+    /// untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let flagsIndex = buffer.writerIndex
-        buffer.writeInteger(UInt16(0))
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the flags and the properties that are set; refuses short strings over
+    /// 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 2
+        if let value = contentType { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = contentEncoding { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = headers { encodedSize += 4 + (try value.encodedEntriesSize()) }
+        if deliveryMode != nil { encodedSize += 1 }
+        if priority != nil { encodedSize += 1 }
+        if let value = correlationID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = replyTo { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = expiration { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = messageID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if timestamp != nil { encodedSize += 8 }
+        if let value = type { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = userID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = appID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = clusterID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        return encodedSize
+    }
+
+    /// Writes the flags and the properties sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        let flagsPosition = writer.offset
+        writer.writeInteger(UInt16(0))
         var flags: UInt16 = 0
         if let value = contentType {
             flags |= 0x8000
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = contentEncoding {
             flags |= 0x4000
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = headers {
             flags |= 0x2000
-            try buffer.writeFieldTable(value)
+            writer.writeFieldTable(value)
         }
         if let value = deliveryMode {
             flags |= 0x1000
-            buffer.writeInteger(value)
+            writer.writeInteger(value)
         }
         if let value = priority {
             flags |= 0x0800
-            buffer.writeInteger(value)
+            writer.writeInteger(value)
         }
         if let value = correlationID {
             flags |= 0x0400
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = replyTo {
             flags |= 0x0200
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = expiration {
             flags |= 0x0100
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = messageID {
             flags |= 0x0080
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = timestamp {
             flags |= 0x0040
-            buffer.writeInteger(value)
+            writer.writeInteger(value)
         }
         if let value = type {
             flags |= 0x0020
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = userID {
             flags |= 0x0010
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = appID {
             flags |= 0x0008
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
         if let value = clusterID {
             flags |= 0x0004
-            try buffer.writeAMQPShortString(value)
+            writer.writeShortString(value)
         }
-        buffer.setInteger(flags, at: flagsIndex)
+        writer.setInteger(flags, at: flagsPosition)
     }
 }

@@ -13,6 +13,7 @@ public struct ChannelOpen: AMQPMethodArguments {
 
     public var outOfBand: String
 
+    @inlinable
     public init(
         outOfBand: String = ""
     ) {
@@ -21,16 +22,31 @@ public struct ChannelOpen: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 20, methodID: 10, reason: "truncated")
-        self.outOfBand = try buffer.readAMQPShortString(orThrow: truncated)
+        self.outOfBand = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 20, methodID: 10, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 20, methodID: 10, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(outOfBand)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 0
+        encodedSize += try ByteBuffer.amqpShortStringSize(outOfBand)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(outOfBand)
     }
 
     public var method: AMQPMethod { .channelOpen(self) }
@@ -46,6 +62,7 @@ public struct ChannelOpenOk: AMQPMethodArguments {
 
     public var channelID: ByteBuffer
 
+    @inlinable
     public init(
         channelID: ByteBuffer = ByteBuffer(string: "")
     ) {
@@ -54,16 +71,31 @@ public struct ChannelOpenOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 20, methodID: 11, reason: "truncated")
-        self.channelID = try buffer.readAMQPLongString(orThrow: truncated)
+        self.channelID = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 20, methodID: 11, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 20, methodID: 11, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeAMQPLongString(channelID)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 4
+        encodedSize += channelID.readableBytes
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeLongString(channelID)
     }
 
     public var method: AMQPMethod { .channelOpenOk(self) }
@@ -79,6 +111,7 @@ public struct ChannelFlow: AMQPMethodArguments {
 
     public var active: Bool
 
+    @inlinable
     public init(
         active: Bool
     ) {
@@ -87,19 +120,32 @@ public struct ChannelFlow: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 20, methodID: 20, reason: "truncated")
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 20, methodID: 20, reason: "truncated"))
         self.active = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 20, methodID: 20, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        1
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
         var bits0: UInt8 = 0
         if active { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .channelFlow(self) }
@@ -115,6 +161,7 @@ public struct ChannelFlowOk: AMQPMethodArguments {
 
     public var active: Bool
 
+    @inlinable
     public init(
         active: Bool
     ) {
@@ -123,19 +170,32 @@ public struct ChannelFlowOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 20, methodID: 21, reason: "truncated")
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 20, methodID: 21, reason: "truncated"))
         self.active = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 20, methodID: 21, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        1
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
         var bits0: UInt8 = 0
         if active { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .channelFlowOk(self) }
@@ -154,6 +214,7 @@ public struct ChannelClose: AMQPMethodArguments {
     public var classID: UInt16
     public var methodID: UInt16
 
+    @inlinable
     public init(
         replyCode: UInt16,
         replyText: String = "",
@@ -168,22 +229,37 @@ public struct ChannelClose: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 20, methodID: 40, reason: "truncated")
-        self.replyCode = try buffer.readAMQPShort(orThrow: truncated)
-        self.replyText = try buffer.readAMQPShortString(orThrow: truncated)
-        self.classID = try buffer.readAMQPShort(orThrow: truncated)
-        self.methodID = try buffer.readAMQPShort(orThrow: truncated)
+        self.replyCode = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        self.replyText = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        self.classID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        self.methodID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 20, methodID: 40, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(replyCode)
-        try buffer.writeAMQPShortString(replyText)
-        buffer.writeInteger(classID)
-        buffer.writeInteger(methodID)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 6
+        encodedSize += try ByteBuffer.amqpShortStringSize(replyText)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(replyCode)
+        writer.writeShortString(replyText)
+        writer.writeInteger(classID)
+        writer.writeInteger(methodID)
     }
 
     public var method: AMQPMethod { .channelClose(self) }
@@ -197,6 +273,7 @@ public struct ChannelCloseOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -206,8 +283,22 @@ public struct ChannelCloseOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .channelCloseOk(self) }

@@ -13,6 +13,7 @@ public struct ConfirmSelect: AMQPMethodArguments {
 
     public var noWait: Bool
 
+    @inlinable
     public init(
         noWait: Bool = false
     ) {
@@ -21,19 +22,32 @@ public struct ConfirmSelect: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 85, methodID: 10, reason: "truncated")
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 85, methodID: 10, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 85, methodID: 10, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        1
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
         var bits0: UInt8 = 0
         if noWait { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .confirmSelect(self) }
@@ -47,6 +61,7 @@ public struct ConfirmSelectOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -56,8 +71,22 @@ public struct ConfirmSelectOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .confirmSelectOk(self) }

@@ -17,6 +17,7 @@ public struct ConnectionStart: AMQPMethodArguments {
     public var mechanisms: ByteBuffer
     public var locales: ByteBuffer
 
+    @inlinable
     public init(
         versionMajor: UInt8 = 0,
         versionMinor: UInt8 = 9,
@@ -33,24 +34,41 @@ public struct ConnectionStart: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 10, reason: "truncated")
-        self.versionMajor = try buffer.readAMQPOctet(orThrow: truncated)
-        self.versionMinor = try buffer.readAMQPOctet(orThrow: truncated)
+        self.versionMajor = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
+        self.versionMinor = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
         self.serverProperties = try buffer.readFieldTable()
-        self.mechanisms = try buffer.readAMQPLongString(orThrow: truncated)
-        self.locales = try buffer.readAMQPLongString(orThrow: truncated)
+        self.mechanisms = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
+        self.locales = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 10, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(versionMajor)
-        buffer.writeInteger(versionMinor)
-        try buffer.writeFieldTable(serverProperties)
-        buffer.writeAMQPLongString(mechanisms)
-        buffer.writeAMQPLongString(locales)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 14
+        encodedSize += try serverProperties.encodedEntriesSize()
+        encodedSize += mechanisms.readableBytes
+        encodedSize += locales.readableBytes
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(versionMajor)
+        writer.writeInteger(versionMinor)
+        writer.writeFieldTable(serverProperties)
+        writer.writeLongString(mechanisms)
+        writer.writeLongString(locales)
     }
 
     public var method: AMQPMethod { .connectionStart(self) }
@@ -69,6 +87,7 @@ public struct ConnectionStartOk: AMQPMethodArguments {
     public var response: ByteBuffer
     public var locale: String
 
+    @inlinable
     public init(
         clientProperties: FieldTable,
         mechanism: String = "PLAIN",
@@ -83,22 +102,40 @@ public struct ConnectionStartOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 11, reason: "truncated")
         self.clientProperties = try buffer.readFieldTable()
-        self.mechanism = try buffer.readAMQPShortString(orThrow: truncated)
-        self.response = try buffer.readAMQPLongString(orThrow: truncated)
-        self.locale = try buffer.readAMQPShortString(orThrow: truncated)
+        self.mechanism = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
+        self.response = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
+        self.locale = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 11, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeFieldTable(clientProperties)
-        try buffer.writeAMQPShortString(mechanism)
-        buffer.writeAMQPLongString(response)
-        try buffer.writeAMQPShortString(locale)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 8
+        encodedSize += try clientProperties.encodedEntriesSize()
+        encodedSize += try ByteBuffer.amqpShortStringSize(mechanism)
+        encodedSize += response.readableBytes
+        encodedSize += try ByteBuffer.amqpShortStringSize(locale)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeFieldTable(clientProperties)
+        writer.writeShortString(mechanism)
+        writer.writeLongString(response)
+        writer.writeShortString(locale)
     }
 
     public var method: AMQPMethod { .connectionStartOk(self) }
@@ -114,6 +151,7 @@ public struct ConnectionSecure: AMQPMethodArguments {
 
     public var challenge: ByteBuffer
 
+    @inlinable
     public init(
         challenge: ByteBuffer
     ) {
@@ -122,16 +160,31 @@ public struct ConnectionSecure: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 20, reason: "truncated")
-        self.challenge = try buffer.readAMQPLongString(orThrow: truncated)
+        self.challenge = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 20, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 20, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeAMQPLongString(challenge)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 4
+        encodedSize += challenge.readableBytes
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeLongString(challenge)
     }
 
     public var method: AMQPMethod { .connectionSecure(self) }
@@ -147,6 +200,7 @@ public struct ConnectionSecureOk: AMQPMethodArguments {
 
     public var response: ByteBuffer
 
+    @inlinable
     public init(
         response: ByteBuffer
     ) {
@@ -155,16 +209,31 @@ public struct ConnectionSecureOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 21, reason: "truncated")
-        self.response = try buffer.readAMQPLongString(orThrow: truncated)
+        self.response = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 21, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 21, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeAMQPLongString(response)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 4
+        encodedSize += response.readableBytes
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeLongString(response)
     }
 
     public var method: AMQPMethod { .connectionSecureOk(self) }
@@ -182,6 +251,7 @@ public struct ConnectionTune: AMQPMethodArguments {
     public var frameMax: UInt32
     public var heartbeat: UInt16
 
+    @inlinable
     public init(
         channelMax: UInt16 = 0,
         frameMax: UInt32 = 0,
@@ -194,20 +264,33 @@ public struct ConnectionTune: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 30, reason: "truncated")
-        self.channelMax = try buffer.readAMQPShort(orThrow: truncated)
-        self.frameMax = try buffer.readAMQPLong(orThrow: truncated)
-        self.heartbeat = try buffer.readAMQPShort(orThrow: truncated)
+        self.channelMax = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
+        self.frameMax = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
+        self.heartbeat = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 30, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(channelMax)
-        buffer.writeInteger(frameMax)
-        buffer.writeInteger(heartbeat)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        8
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(channelMax)
+        writer.writeInteger(frameMax)
+        writer.writeInteger(heartbeat)
     }
 
     public var method: AMQPMethod { .connectionTune(self) }
@@ -225,6 +308,7 @@ public struct ConnectionTuneOk: AMQPMethodArguments {
     public var frameMax: UInt32
     public var heartbeat: UInt16
 
+    @inlinable
     public init(
         channelMax: UInt16 = 0,
         frameMax: UInt32 = 0,
@@ -237,20 +321,33 @@ public struct ConnectionTuneOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 31, reason: "truncated")
-        self.channelMax = try buffer.readAMQPShort(orThrow: truncated)
-        self.frameMax = try buffer.readAMQPLong(orThrow: truncated)
-        self.heartbeat = try buffer.readAMQPShort(orThrow: truncated)
+        self.channelMax = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
+        self.frameMax = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
+        self.heartbeat = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 31, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(channelMax)
-        buffer.writeInteger(frameMax)
-        buffer.writeInteger(heartbeat)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        8
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(channelMax)
+        writer.writeInteger(frameMax)
+        writer.writeInteger(heartbeat)
     }
 
     public var method: AMQPMethod { .connectionTuneOk(self) }
@@ -268,6 +365,7 @@ public struct ConnectionOpen: AMQPMethodArguments {
     public var capabilities: String
     public var insist: Bool
 
+    @inlinable
     public init(
         virtualHost: String = "/",
         capabilities: String = "",
@@ -280,23 +378,39 @@ public struct ConnectionOpen: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 40, reason: "truncated")
-        self.virtualHost = try buffer.readAMQPShortString(orThrow: truncated)
-        self.capabilities = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.virtualHost = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
+        self.capabilities = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
         self.insist = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 40, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(virtualHost)
-        try buffer.writeAMQPShortString(capabilities)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 1
+        encodedSize += try ByteBuffer.amqpShortStringSize(virtualHost)
+        encodedSize += try ByteBuffer.amqpShortStringSize(capabilities)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(virtualHost)
+        writer.writeShortString(capabilities)
         var bits0: UInt8 = 0
         if insist { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .connectionOpen(self) }
@@ -312,6 +426,7 @@ public struct ConnectionOpenOk: AMQPMethodArguments {
 
     public var knownHosts: String
 
+    @inlinable
     public init(
         knownHosts: String = ""
     ) {
@@ -320,16 +435,31 @@ public struct ConnectionOpenOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 41, reason: "truncated")
-        self.knownHosts = try buffer.readAMQPShortString(orThrow: truncated)
+        self.knownHosts = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 41, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 41, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(knownHosts)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 0
+        encodedSize += try ByteBuffer.amqpShortStringSize(knownHosts)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(knownHosts)
     }
 
     public var method: AMQPMethod { .connectionOpenOk(self) }
@@ -348,6 +478,7 @@ public struct ConnectionClose: AMQPMethodArguments {
     public var classID: UInt16
     public var methodID: UInt16
 
+    @inlinable
     public init(
         replyCode: UInt16,
         replyText: String = "",
@@ -362,22 +493,37 @@ public struct ConnectionClose: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 50, reason: "truncated")
-        self.replyCode = try buffer.readAMQPShort(orThrow: truncated)
-        self.replyText = try buffer.readAMQPShortString(orThrow: truncated)
-        self.classID = try buffer.readAMQPShort(orThrow: truncated)
-        self.methodID = try buffer.readAMQPShort(orThrow: truncated)
+        self.replyCode = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        self.replyText = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        self.classID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        self.methodID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 50, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(replyCode)
-        try buffer.writeAMQPShortString(replyText)
-        buffer.writeInteger(classID)
-        buffer.writeInteger(methodID)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 6
+        encodedSize += try ByteBuffer.amqpShortStringSize(replyText)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(replyCode)
+        writer.writeShortString(replyText)
+        writer.writeInteger(classID)
+        writer.writeInteger(methodID)
     }
 
     public var method: AMQPMethod { .connectionClose(self) }
@@ -391,6 +537,7 @@ public struct ConnectionCloseOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -400,8 +547,22 @@ public struct ConnectionCloseOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .connectionCloseOk(self) }
@@ -417,6 +578,7 @@ public struct ConnectionBlocked: AMQPMethodArguments {
 
     public var reason: String
 
+    @inlinable
     public init(
         reason: String = ""
     ) {
@@ -425,16 +587,31 @@ public struct ConnectionBlocked: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 60, reason: "truncated")
-        self.reason = try buffer.readAMQPShortString(orThrow: truncated)
+        self.reason = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 60, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 60, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(reason)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 0
+        encodedSize += try ByteBuffer.amqpShortStringSize(reason)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(reason)
     }
 
     public var method: AMQPMethod { .connectionBlocked(self) }
@@ -448,6 +625,7 @@ public struct ConnectionUnblocked: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -457,8 +635,22 @@ public struct ConnectionUnblocked: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .connectionUnblocked(self) }
@@ -475,6 +667,7 @@ public struct ConnectionUpdateSecret: AMQPMethodArguments {
     public var newSecret: ByteBuffer
     public var reason: String
 
+    @inlinable
     public init(
         newSecret: ByteBuffer,
         reason: String
@@ -485,18 +678,34 @@ public struct ConnectionUpdateSecret: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 10, methodID: 70, reason: "truncated")
-        self.newSecret = try buffer.readAMQPLongString(orThrow: truncated)
-        self.reason = try buffer.readAMQPShortString(orThrow: truncated)
+        self.newSecret = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 70, reason: "truncated"))
+        self.reason = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 70, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 10, methodID: 70, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeAMQPLongString(newSecret)
-        try buffer.writeAMQPShortString(reason)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 4
+        encodedSize += newSecret.readableBytes
+        encodedSize += try ByteBuffer.amqpShortStringSize(reason)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeLongString(newSecret)
+        writer.writeShortString(reason)
     }
 
     public var method: AMQPMethod { .connectionUpdateSecret(self) }
@@ -510,6 +719,7 @@ public struct ConnectionUpdateSecretOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -519,8 +729,22 @@ public struct ConnectionUpdateSecretOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .connectionUpdateSecretOk(self) }

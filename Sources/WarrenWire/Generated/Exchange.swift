@@ -21,6 +21,7 @@ public struct ExchangeDeclare: AMQPMethodArguments {
     public var noWait: Bool
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         exchange: String,
@@ -45,11 +46,10 @@ public struct ExchangeDeclare: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 40, methodID: 10, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.type = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        self.type = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
         self.passive = bits0 & 1 != 0
         self.durable = bits0 & 2 != 0
         self.autoDelete = bits0 & 4 != 0
@@ -61,19 +61,37 @@ public struct ExchangeDeclare: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(type)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 7
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(type)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(exchange)
+        writer.writeShortString(type)
         var bits0: UInt8 = 0
         if passive { bits0 |= 1 }
         if durable { bits0 |= 2 }
         if autoDelete { bits0 |= 4 }
         if `internal` { bits0 |= 8 }
         if noWait { bits0 |= 16 }
-        buffer.writeInteger(bits0)
-        try buffer.writeFieldTable(arguments)
+        writer.writeInteger(bits0)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .exchangeDeclare(self) }
@@ -87,6 +105,7 @@ public struct ExchangeDeclareOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -96,8 +115,22 @@ public struct ExchangeDeclareOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .exchangeDeclareOk(self) }
@@ -116,6 +149,7 @@ public struct ExchangeDelete: AMQPMethodArguments {
     public var ifUnused: Bool
     public var noWait: Bool
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         exchange: String,
@@ -130,10 +164,9 @@ public struct ExchangeDelete: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 40, methodID: 20, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
         self.ifUnused = bits0 & 1 != 0
         self.noWait = bits0 & 2 != 0
         guard buffer.readableBytes == 0 else {
@@ -141,14 +174,30 @@ public struct ExchangeDelete: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(exchange)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 3
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(exchange)
         var bits0: UInt8 = 0
         if ifUnused { bits0 |= 1 }
         if noWait { bits0 |= 2 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .exchangeDelete(self) }
@@ -162,6 +211,7 @@ public struct ExchangeDeleteOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -171,8 +221,22 @@ public struct ExchangeDeleteOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .exchangeDeleteOk(self) }
@@ -193,6 +257,7 @@ public struct ExchangeBind: AMQPMethodArguments {
     public var noWait: Bool
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         destination: String,
@@ -211,12 +276,11 @@ public struct ExchangeBind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 40, methodID: 30, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.destination = try buffer.readAMQPShortString(orThrow: truncated)
-        self.source = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self.destination = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self.source = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
         self.arguments = try buffer.readFieldTable()
         guard buffer.readableBytes == 0 else {
@@ -224,16 +288,35 @@ public struct ExchangeBind: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(destination)
-        try buffer.writeAMQPShortString(source)
-        try buffer.writeAMQPShortString(routingKey)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 7
+        encodedSize += try ByteBuffer.amqpShortStringSize(destination)
+        encodedSize += try ByteBuffer.amqpShortStringSize(source)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(destination)
+        writer.writeShortString(source)
+        writer.writeShortString(routingKey)
         var bits0: UInt8 = 0
         if noWait { bits0 |= 1 }
-        buffer.writeInteger(bits0)
-        try buffer.writeFieldTable(arguments)
+        writer.writeInteger(bits0)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .exchangeBind(self) }
@@ -247,6 +330,7 @@ public struct ExchangeBindOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -256,8 +340,22 @@ public struct ExchangeBindOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .exchangeBindOk(self) }
@@ -278,6 +376,7 @@ public struct ExchangeUnbind: AMQPMethodArguments {
     public var noWait: Bool
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         destination: String,
@@ -296,12 +395,11 @@ public struct ExchangeUnbind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 40, methodID: 40, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.destination = try buffer.readAMQPShortString(orThrow: truncated)
-        self.source = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self.destination = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self.source = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
         self.arguments = try buffer.readFieldTable()
         guard buffer.readableBytes == 0 else {
@@ -309,16 +407,35 @@ public struct ExchangeUnbind: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(destination)
-        try buffer.writeAMQPShortString(source)
-        try buffer.writeAMQPShortString(routingKey)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 7
+        encodedSize += try ByteBuffer.amqpShortStringSize(destination)
+        encodedSize += try ByteBuffer.amqpShortStringSize(source)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(destination)
+        writer.writeShortString(source)
+        writer.writeShortString(routingKey)
         var bits0: UInt8 = 0
         if noWait { bits0 |= 1 }
-        buffer.writeInteger(bits0)
-        try buffer.writeFieldTable(arguments)
+        writer.writeInteger(bits0)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .exchangeUnbind(self) }
@@ -332,6 +449,7 @@ public struct ExchangeUnbindOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -341,8 +459,22 @@ public struct ExchangeUnbindOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .exchangeUnbindOk(self) }

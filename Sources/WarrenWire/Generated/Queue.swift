@@ -20,6 +20,7 @@ public struct QueueDeclare: AMQPMethodArguments {
     public var noWait: Bool
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -42,10 +43,9 @@ public struct QueueDeclare: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 10, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
         self.passive = bits0 & 1 != 0
         self.durable = bits0 & 2 != 0
         self.exclusive = bits0 & 4 != 0
@@ -57,18 +57,35 @@ public struct QueueDeclare: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 7
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
         var bits0: UInt8 = 0
         if passive { bits0 |= 1 }
         if durable { bits0 |= 2 }
         if exclusive { bits0 |= 4 }
         if autoDelete { bits0 |= 8 }
         if noWait { bits0 |= 16 }
-        buffer.writeInteger(bits0)
-        try buffer.writeFieldTable(arguments)
+        writer.writeInteger(bits0)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .queueDeclare(self) }
@@ -86,6 +103,7 @@ public struct QueueDeclareOk: AMQPMethodArguments {
     public var messageCount: UInt32
     public var consumerCount: UInt32
 
+    @inlinable
     public init(
         queue: String,
         messageCount: UInt32,
@@ -98,20 +116,35 @@ public struct QueueDeclareOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 11, reason: "truncated")
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        self.messageCount = try buffer.readAMQPLong(orThrow: truncated)
-        self.consumerCount = try buffer.readAMQPLong(orThrow: truncated)
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
+        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
+        self.consumerCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 50, methodID: 11, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        try buffer.writeAMQPShortString(queue)
-        buffer.writeInteger(messageCount)
-        buffer.writeInteger(consumerCount)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 8
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeShortString(queue)
+        writer.writeInteger(messageCount)
+        writer.writeInteger(consumerCount)
     }
 
     public var method: AMQPMethod { .queueDeclareOk(self) }
@@ -132,6 +165,7 @@ public struct QueueBind: AMQPMethodArguments {
     public var noWait: Bool
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -150,12 +184,11 @@ public struct QueueBind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 20, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
         self.arguments = try buffer.readFieldTable()
         guard buffer.readableBytes == 0 else {
@@ -163,16 +196,35 @@ public struct QueueBind: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(routingKey)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 7
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
+        writer.writeShortString(exchange)
+        writer.writeShortString(routingKey)
         var bits0: UInt8 = 0
         if noWait { bits0 |= 1 }
-        buffer.writeInteger(bits0)
-        try buffer.writeFieldTable(arguments)
+        writer.writeInteger(bits0)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .queueBind(self) }
@@ -186,6 +238,7 @@ public struct QueueBindOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -195,8 +248,22 @@ public struct QueueBindOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .queueBindOk(self) }
@@ -214,6 +281,7 @@ public struct QueuePurge: AMQPMethodArguments {
     public var queue: String
     public var noWait: Bool
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -226,23 +294,38 @@ public struct QueuePurge: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 30, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 50, methodID: 30, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 3
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
         var bits0: UInt8 = 0
         if noWait { bits0 |= 1 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .queuePurge(self) }
@@ -258,6 +341,7 @@ public struct QueuePurgeOk: AMQPMethodArguments {
 
     public var messageCount: UInt32
 
+    @inlinable
     public init(
         messageCount: UInt32
     ) {
@@ -266,16 +350,29 @@ public struct QueuePurgeOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 31, reason: "truncated")
-        self.messageCount = try buffer.readAMQPLong(orThrow: truncated)
+        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 31, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 50, methodID: 31, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(messageCount)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        4
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(messageCount)
     }
 
     public var method: AMQPMethod { .queuePurgeOk(self) }
@@ -295,6 +392,7 @@ public struct QueueDelete: AMQPMethodArguments {
     public var ifEmpty: Bool
     public var noWait: Bool
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -311,10 +409,9 @@ public struct QueueDelete: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 40, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        let bits0 = try buffer.readAMQPOctet(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
+        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
         self.ifUnused = bits0 & 1 != 0
         self.ifEmpty = bits0 & 2 != 0
         self.noWait = bits0 & 4 != 0
@@ -323,15 +420,31 @@ public struct QueueDelete: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 3
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
         var bits0: UInt8 = 0
         if ifUnused { bits0 |= 1 }
         if ifEmpty { bits0 |= 2 }
         if noWait { bits0 |= 4 }
-        buffer.writeInteger(bits0)
+        writer.writeInteger(bits0)
     }
 
     public var method: AMQPMethod { .queueDelete(self) }
@@ -347,6 +460,7 @@ public struct QueueDeleteOk: AMQPMethodArguments {
 
     public var messageCount: UInt32
 
+    @inlinable
     public init(
         messageCount: UInt32
     ) {
@@ -355,16 +469,29 @@ public struct QueueDeleteOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 41, reason: "truncated")
-        self.messageCount = try buffer.readAMQPLong(orThrow: truncated)
+        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 41, reason: "truncated"))
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 50, methodID: 41, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(messageCount)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        4
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(messageCount)
     }
 
     public var method: AMQPMethod { .queueDeleteOk(self) }
@@ -384,6 +511,7 @@ public struct QueueUnbind: AMQPMethodArguments {
     public var routingKey: String
     public var arguments: FieldTable
 
+    @inlinable
     public init(
         ticket: UInt16 = 0,
         queue: String = "",
@@ -400,24 +528,42 @@ public struct QueueUnbind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let truncated = AMQPWireError.malformedMethod(classID: 50, methodID: 50, reason: "truncated")
-        self.ticket = try buffer.readAMQPShort(orThrow: truncated)
-        self.queue = try buffer.readAMQPShortString(orThrow: truncated)
-        self.exchange = try buffer.readAMQPShortString(orThrow: truncated)
-        self.routingKey = try buffer.readAMQPShortString(orThrow: truncated)
+        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
         self.arguments = try buffer.readFieldTable()
         guard buffer.readableBytes == 0 else {
             throw .malformedMethod(classID: 50, methodID: 50, reason: "trailing bytes")
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
-        buffer.writeInteger(ticket)
-        try buffer.writeAMQPShortString(queue)
-        try buffer.writeAMQPShortString(exchange)
-        try buffer.writeAMQPShortString(routingKey)
-        try buffer.writeFieldTable(arguments)
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        var encodedSize = 6
+        encodedSize += try ByteBuffer.amqpShortStringSize(queue)
+        encodedSize += try ByteBuffer.amqpShortStringSize(exchange)
+        encodedSize += try ByteBuffer.amqpShortStringSize(routingKey)
+        encodedSize += try arguments.encodedEntriesSize()
+        return encodedSize
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
+        writer.writeInteger(ticket)
+        writer.writeShortString(queue)
+        writer.writeShortString(exchange)
+        writer.writeShortString(routingKey)
+        writer.writeFieldTable(arguments)
     }
 
     public var method: AMQPMethod { .queueUnbind(self) }
@@ -431,6 +577,7 @@ public struct QueueUnbindOk: AMQPMethodArguments {
     public static let isSynchronous = false
     public static let hasContent = false
 
+    @inlinable
     public init() {}
 
     @inlinable
@@ -440,8 +587,22 @@ public struct QueueUnbindOk: AMQPMethodArguments {
         }
     }
 
+    /// Encodes the arguments, or leaves the buffer untouched if a short string is too long.
     @inlinable
     public func encode(into buffer: inout ByteBuffer) throws(AMQPWireError) {
+        let size = try encodedSize()
+        buffer.writeAMQP(size: size) { encode(to: &$0) }
+    }
+
+    /// The exact size of the encoded arguments; refuses short strings over 255 bytes.
+    @inlinable
+    func encodedSize() throws(AMQPWireError) -> Int {
+        0
+    }
+
+    /// Writes the arguments sized by `encodedSize()`.
+    @inlinable
+    func encode(to writer: inout AMQPWriter) {
     }
 
     public var method: AMQPMethod { .queueUnbindOk(self) }
