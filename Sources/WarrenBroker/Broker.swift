@@ -9,12 +9,45 @@ final class BrokerCore {
     let eventLoop: any EventLoop
     private(set) var vhosts: [String: VirtualHost] = [:]
     private(set) var connections: [ObjectIdentifier: ServerConnection] = [:]
+    /// Raised while the message bytes held exceed the configured limit: publishers are blocked.
+    private(set) var memoryAlarm = false
+    private var memoryCheck: RepeatedTask?
 
     init(configuration: BrokerConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         for name in configuration.virtualHosts {
             vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
+        }
+    }
+
+    /// Message body bytes held by every queue, ready or unacked.
+    var messageBytes: Int {
+        vhosts.values.reduce(0) { total, vhost in
+            vhost.queues.values.reduce(total) { $0 + $1.readyBytes + $1.unackedBytes }
+        }
+    }
+
+    /// Checks memory use periodically, as RabbitMQ's memory monitor does, and raises or clears
+    /// the alarm.
+    func startMemoryMonitor() {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        memoryCheck = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            bound.value.checkMemory()
+        }
+    }
+
+    func stopMemoryMonitor() {
+        memoryCheck?.cancel()
+        memoryCheck = nil
+    }
+
+    func checkMemory() {
+        let over = messageBytes > configuration.memoryLimit
+        guard over != memoryAlarm else { return }
+        memoryAlarm = over
+        if !over {
+            for connection in connections.values { connection.unblock() }
         }
     }
 
@@ -55,7 +88,9 @@ public final class Broker: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let core = try await eventLoop.submit {
-            NIOLoopBound(BrokerCore(configuration: configuration, eventLoop: eventLoop), eventLoop: eventLoop)
+            let core = BrokerCore(configuration: configuration, eventLoop: eventLoop)
+            core.startMemoryMonitor()
+            return NIOLoopBound(core, eventLoop: eventLoop)
         }.get()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -84,6 +119,7 @@ public final class Broker: Sendable {
         let core = self.core
         try await serverChannel.close().get()
         try await core.eventLoop.submit {
+            core.value.stopMemoryMonitor()
             for connection in core.value.connections.values { connection.forceClose() }
         }.get()
         // Give clients a moment to read the close before the loop stops.

@@ -1,4 +1,9 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How the embedded broker listens and whom it lets in.
 public struct BrokerConfiguration: Sendable {
@@ -31,12 +36,17 @@ public struct BrokerConfiguration: Sendable {
     public var maximumMessageSize: UInt64
     /// Shown to clients in `server-properties` and by the management API.
     public var clusterName: String
+    /// Message bytes (ready and unacked, over all queues) above which publishing connections are
+    /// blocked until consumers bring it back down. Defaults to 40% of physical memory, like
+    /// RabbitMQ's `vm_memory_high_watermark`.
+    public var memoryLimit: Int
 
     public init(
         host: String = "127.0.0.1", amqpPort: Int = 5672,
         users: [User] = [User(name: "guest", password: "guest", loopbackOnly: true)],
         virtualHosts: [String] = ["/"], frameMax: UInt32 = 131_072, channelMax: UInt16 = 2047,
-        heartbeat: UInt16 = 60, maximumMessageSize: UInt64 = 128 * 1024 * 1024, clusterName: String = "warren"
+        heartbeat: UInt16 = 60, maximumMessageSize: UInt64 = 128 * 1024 * 1024, clusterName: String = "warren",
+        memoryLimit: Int? = nil
     ) {
         self.host = host
         self.amqpPort = amqpPort
@@ -47,5 +57,14 @@ public struct BrokerConfiguration: Sendable {
         self.heartbeat = heartbeat
         self.maximumMessageSize = maximumMessageSize
         self.clusterName = clusterName
+        self.memoryLimit = memoryLimit ?? Self.defaultMemoryLimit
+    }
+
+    /// 40% of physical memory.
+    public static var defaultMemoryLimit: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return 1 << 30 }
+        return pages * pageSize / 10 * 4
     }
 }

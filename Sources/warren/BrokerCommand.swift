@@ -25,10 +25,18 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A virtual host besides / (repeatable).", valueName: "name"))
     var vhost: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Block publishers while queues hold more message bytes than this (e.g. 512MiB, 2GB; default 40% of RAM).",
+        valueName: "size"))
+    var memoryLimit: String?
+
     func validate() throws {
         guard (0...65535).contains(amqpPort) else { throw ValidationError("--amqp-port must be 0 to 65535") }
         for entry in user where !entry.contains(":") || entry.hasPrefix(":") {
             throw ValidationError("--user takes NAME:PASSWORD, got '\(entry)'")
+        }
+        if let memoryLimit, parseSize(memoryLimit) == nil {
+            throw ValidationError("--memory-limit takes a size such as 64MiB, 1GB or 1048576, got '\(memoryLimit)'")
         }
     }
 
@@ -40,7 +48,8 @@ struct BrokerCommand: AsyncParsableCommand {
             users.append(.init(name: String(parts[0]), password: String(parts[1])))
         }
         let configuration = BrokerConfiguration(
-            host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" })
+            host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" },
+            memoryLimit: memoryLimit.flatMap(parseSize))
         let broker: Broker
         do {
             broker = try await Broker.start(configuration)
@@ -88,4 +97,16 @@ private final class SignalOnce: @unchecked Sendable {
         continuation?.resume()
         continuation = nil
     }
+}
+
+/// Bytes from "1048576", "64k", "64KiB", "512MB", "2GiB" (k/M/G are powers of 1024, as RabbitMQ reads them).
+func parseSize(_ text: String) -> Int? {
+    let lowered = text.lowercased()
+    let digits = lowered.prefix { $0.isNumber }
+    guard let number = Int(digits), number > 0 else { return nil }
+    let units: [String: Int] = ["": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+                                "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30]
+    guard let unit = units[String(lowered.dropFirst(digits.count))] else { return nil }
+    let (bytes, overflow) = number.multipliedReportingOverflow(by: unit)
+    return overflow ? nil : bytes
 }

@@ -5,6 +5,7 @@ import WarrenWire
 extension ServerChannel {
     func publish(_ publish: BasicPublish, header: ContentHeader, body: ByteBuffer) throws(BrokerError) {
         if publish.immediate { throw .notImplemented("immediate=true") }
+        connection.publishedDuringAlarm = connection.publishedDuringAlarm || connection.broker.memoryAlarm
         let exchange = try vhost.exchange(publish.exchange)
         if exchange.isInternal {
             throw .accessRefused("cannot publish to internal exchange '\(exchange.name)' in vhost '\(vhost.name)'")
@@ -118,6 +119,7 @@ extension ServerChannel {
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: consumer))
             consumer.unacked += 1
             queue.unackedCount += 1
+            queue.unackedBytes += entry.message.bodySize
             queue.stats.delivered += 1
         }
         if entry.redelivered { queue.stats.redelivered += 1 }
@@ -151,6 +153,7 @@ extension ServerChannel {
         } else {
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: nil))
             queue.unackedCount += 1
+            queue.unackedBytes += entry.message.bodySize
             queue.stats.got += 1
         }
         connection.sendContent(
@@ -191,6 +194,7 @@ extension ServerChannel {
         var requeues: [ObjectIdentifier: [QueueEntry]] = [:]
         for item in settled {
             item.queue.unackedCount -= 1
+            item.queue.unackedBytes -= item.entry.message.bodySize
             item.consumer?.unacked -= 1
             if !touched.contains(where: { $0 === item.queue }) { touched.append(item.queue) }
             switch outcome {

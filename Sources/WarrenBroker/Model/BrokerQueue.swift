@@ -26,6 +26,8 @@ final class BrokerQueue {
 
     /// Delivered to consumers or fetched with ack, not yet acked.
     var unackedCount = 0
+    /// Body bytes of those unacked messages (for the memory alarm).
+    var unackedBytes = 0
     var stats = QueueStatistics()
 
     init(name: String, durable: Bool, autoDelete: Bool, exclusiveOwner: ObjectIdentifier?, arguments: FieldTable,

@@ -43,6 +43,10 @@ final class ServerConnection: ChannelInboundHandler {
     var exclusiveQueues: [BrokerQueue] = []
     var lastDeclaredQueue: [UInt16: String] = [:]
     var channelsWithPendingConfirms: Set<UInt16> = []
+    /// Set when a publish arrives during a memory alarm; the connection is blocked after the batch.
+    var publishedDuringAlarm = false
+    private var isBlocked = false
+    private var sentBlocked = false
     let connectedAt = NIODeadline.now()
     private(set) var peerAddress: SocketAddress?
 
@@ -102,15 +106,45 @@ final class ServerConnection: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushConfirms()
+        if publishedDuringAlarm && broker.memoryAlarm && !isBlocked { block() }
+        publishedDuringAlarm = false
         flush()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // A client that does not read stops being read from: memory stays bounded.
-        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        updateAutoRead()
         if context.channel.isWritable {
             for channel in channels.values { channel.drainConsumerQueues() }
         }
+    }
+
+    private func updateAutoRead() {
+        guard let context else { return }
+        let read = context.channel.isWritable && !isBlocked
+        context.channel.setOption(ChannelOptions.autoRead, value: read).whenComplete { _ in }
+    }
+
+    /// Stops reading from a connection that publishes during a memory alarm, as RabbitMQ does,
+    /// telling clients that asked for it with connection.blocked.
+    private func block() {
+        isBlocked = true
+        if clientCapabilities.connectionBlocked {
+            send(channel: 0, ConnectionBlocked(reason: "low on memory"))
+            sentBlocked = true
+        }
+        updateAutoRead()
+    }
+
+    func unblock() {
+        guard isBlocked else { return }
+        isBlocked = false
+        if sentBlocked {
+            send(channel: 0, ConnectionUnblocked())
+            sentBlocked = false
+            flush()
+        }
+        updateAutoRead()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -385,7 +419,8 @@ final class ServerConnection: ChannelInboundHandler {
             flush()
         }
         didWrite = false
-        silentTicks = didRead ? 0 : silentTicks + 1
+        // A blocked connection is not read from, so its silence is ours, not the client's.
+        silentTicks = didRead || isBlocked ? 0 : silentTicks + 1
         didRead = false
         // Two heartbeat intervals of silence: the client is gone. RabbitMQ just drops the socket.
         if silentTicks >= 4 { closeSocket() }
