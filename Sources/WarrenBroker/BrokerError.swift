@@ -48,3 +48,16 @@ struct BrokerError: Error {
             + "does not match that of the original declaration.")
     }
 }
+
+extension String {
+    /// At most 255 bytes of UTF-8, cut at a character boundary, so it fits a short string.
+    var truncatedToShortString: String {
+        guard utf8.count > 255 else { return self }
+        var result = ""
+        for character in self {
+            guard result.utf8.count + character.utf8.count <= 255 else { break }
+            result.append(character)
+        }
+        return result
+    }
+}

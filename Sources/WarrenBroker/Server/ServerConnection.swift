@@ -249,6 +249,9 @@ final class ServerConnection: ChannelInboundHandler {
 
     private func receiveChannelCommand(_ command: Command) throws {
         let id = command.channel
+        guard phase == .open, let vhost else {
+            throw BrokerError.commandInvalid("channel \(id) used before connection.open").during(command.method)
+        }
         if case .channelOpen = command.method {
             guard channels[id] == nil else {
                 throw BrokerError.channelError("second 'channel.open' seen").during(command.method)
@@ -257,7 +260,7 @@ final class ServerConnection: ChannelInboundHandler {
                 throw BrokerError.notAllowed("channel id \(id) is above the negotiated channel_max \(channelMax)")
                     .during(command.method)
             }
-            channels[id] = ServerChannel(id: id, connection: self, vhost: vhost!)
+            channels[id] = ServerChannel(id: id, connection: self, vhost: vhost)
             send(channel: id, ChannelOpenOk())
             return
         }
@@ -289,7 +292,7 @@ final class ServerConnection: ChannelInboundHandler {
         lastDeclaredQueue[id] = nil
         assembler.reset(channel: id)
         closingChannels.insert(id)
-        send(channel: id, ChannelClose(replyCode: error.code.rawValue, replyText: String(error.replyText.utf8.prefix(255))!,
+        send(channel: id, ChannelClose(replyCode: error.code.rawValue, replyText: error.replyText.truncatedToShortString,
                                        classID: error.classID, methodID: error.methodID))
     }
 
@@ -359,7 +362,7 @@ final class ServerConnection: ChannelInboundHandler {
         flushConfirms()
         phase = .closing
         send(channel: 0, ConnectionClose(replyCode: error.code.rawValue,
-                                         replyText: String(error.replyText.utf8.prefix(255))!,
+                                         replyText: error.replyText.truncatedToShortString,
                                          classID: error.classID, methodID: error.methodID))
         flush()
         releaseResources()
