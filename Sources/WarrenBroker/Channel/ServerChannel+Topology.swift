@@ -44,7 +44,7 @@ extension ServerChannel {
                     throw .precondition("queue '\(queue.name)' in vhost '\(vhost.name)' in use")
                 }
                 if delete.ifEmpty && queue.readyCount > 0 {
-                    throw .precondition("queue '\(queue.name)' in vhost '\(vhost.name)' is not empty")
+                    throw .precondition("queue '\(queue.name)' in vhost '\(vhost.name)' not empty")
                 }
                 count = vhost.deleteQueue(queue)
             }
@@ -95,7 +95,7 @@ extension ServerChannel {
             reply(declare, existing)
             return
         }
-        let settings = try QueueArguments(declare.arguments)
+        let settings = try QueueArguments(declare.arguments, queue: name, vhost: vhost.name)
         let queue = BrokerQueue(
             name: name, durable: declare.durable && !declare.exclusive, autoDelete: declare.autoDelete,
             exclusiveOwner: declare.exclusive ? ObjectIdentifier(connection) : nil, arguments: declare.arguments,

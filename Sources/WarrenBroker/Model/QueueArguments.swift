@@ -25,42 +25,61 @@ struct QueueArguments {
     var deliveryLimit: Int64?
     var lazy = false
 
-    init(_ table: FieldTable) throws(BrokerError) {
+    /// Checks the arguments as RabbitMQ 3.10 does; errors read "invalid arg 'KEY' for queue
+    /// 'NAME' in vhost 'VHOST': REASON" with RabbitMQ's Erlang-term reasons.
+    init(_ table: FieldTable, queue: String, vhost: String) throws(BrokerError) {
+        func fail(_ key: String, _ reason: String) -> BrokerError {
+            .precondition("invalid arg '\(key)' for queue '\(queue)' in vhost '\(vhost)': \(reason)")
+        }
+        func integer(_ key: String, _ value: FieldValue) throws(BrokerError) -> Int64 {
+            guard let n = value.int64Value else {
+                throw fail(key, "\"expected integer, got \(ServerChannel.typeName(value))\"")
+            }
+            return n
+        }
+        func nonNegative(_ key: String, _ value: FieldValue) throws(BrokerError) -> Int64 {
+            let n = try integer(key, value)
+            guard n >= 0 else { throw fail(key, "{value_negative,\(n)}") }
+            return n
+        }
+        func string(_ key: String, _ value: FieldValue) throws(BrokerError) -> String {
+            guard let text = value.stringValue else {
+                throw fail(key, "{unacceptable_type,\(ServerChannel.typeName(value))}")
+            }
+            return text
+        }
         for (key, value) in table.entries {
             switch key {
-            case "x-message-ttl": messageTTL = try Self.integer(key, value, minimum: 0)
-            case "x-expires": expires = try Self.integer(key, value, minimum: 1)
-            case "x-max-length": maxLength = try Self.integer(key, value, minimum: 0)
-            case "x-max-length-bytes": maxLengthBytes = try Self.integer(key, value, minimum: 0)
+            case "x-message-ttl": messageTTL = try nonNegative(key, value)
+            case "x-expires":
+                let n = try integer(key, value)
+                if n == 0 { throw fail(key, "{value_zero,0}") }
+                if n < 0 { throw fail(key, "{value_negative,\(n)}") }
+                expires = n
+            case "x-max-length": maxLength = try nonNegative(key, value)
+            case "x-max-length-bytes": maxLengthBytes = try nonNegative(key, value)
             case "x-max-priority":
-                let p = try Self.integer(key, value, minimum: 0)
-                guard p <= 255 else { throw Self.invalid(key, value, "max value 255") }
+                let p = try nonNegative(key, value)
+                guard p <= 255 else { throw fail(key, "{max_value_exceeded,\(p)}") }
                 maxPriority = UInt8(p)
-            case "x-delivery-limit": deliveryLimit = try Self.integer(key, value, minimum: 0)
+            case "x-delivery-limit": deliveryLimit = try nonNegative(key, value)
             case "x-overflow":
-                guard let text = value.stringValue, let o = Overflow(rawValue: text) else {
-                    throw Self.invalid(key, value, "expected one of drop-head, reject-publish, reject-publish-dlx")
-                }
+                guard let o = Overflow(rawValue: try string(key, value)) else { throw fail(key, "invalid_overflow") }
                 overflow = o
-            case "x-dead-letter-exchange":
-                guard let text = value.stringValue else { throw Self.invalid(key, value, "expected a string") }
-                deadLetterExchange = text
-            case "x-dead-letter-routing-key":
-                guard let text = value.stringValue else { throw Self.invalid(key, value, "expected a string") }
-                deadLetterRoutingKey = text
+            case "x-dead-letter-exchange": deadLetterExchange = try string(key, value)
+            case "x-dead-letter-routing-key": deadLetterRoutingKey = try string(key, value)
             case "x-single-active-consumer":
-                guard let flag = value.boolValue else { throw Self.invalid(key, value, "expected a boolean") }
+                guard let flag = value.boolValue else {
+                    throw fail(key, "\"expected bool, got \(ServerChannel.typeName(value))\"")
+                }
                 singleActiveConsumer = flag
             case "x-queue-type":
-                guard let text = value.stringValue else { throw Self.invalid(key, value, "expected a string") }
-                guard let k = Kind(rawValue: text) else {
-                    throw .precondition("invalid arg 'x-queue-type' for queue: unsupported queue type '\(text)'")
-                }
+                let text = try string(key, value)
+                guard let k = Kind(rawValue: text) else { throw fail(key, "{unsupported_value,\"\(text)\"}") }
                 kind = k
             case "x-queue-mode":
-                guard let text = value.stringValue, text == "default" || text == "lazy" else {
-                    throw Self.invalid(key, value, "expected default or lazy")
-                }
+                let text = try string(key, value)
+                guard text == "default" || text == "lazy" else { throw fail(key, "invalid_queue_mode") }
                 lazy = text == "lazy"
             default:
                 // RabbitMQ ignores arguments it does not know.
@@ -68,17 +87,7 @@ struct QueueArguments {
             }
         }
         if deadLetterRoutingKey != nil && deadLetterExchange == nil {
-            throw .precondition("invalid arg 'x-dead-letter-routing-key': Key x-dead-letter-exchange must be set too")
+            throw fail("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
         }
-    }
-
-    private static func integer(_ key: String, _ value: FieldValue, minimum: Int64) throws(BrokerError) -> Int64 {
-        guard let n = value.int64Value else { throw invalid(key, value, "expected an integer") }
-        guard n >= minimum else { throw invalid(key, value, "value must be at least \(minimum)") }
-        return n
-    }
-
-    private static func invalid(_ key: String, _ value: FieldValue, _ reason: String) -> BrokerError {
-        .precondition("invalid arg '\(key)' for queue: \(reason), got \(value)")
     }
 }
