@@ -130,9 +130,10 @@ extension ServerChannel {
             properties: deliveredProperties(entry, queue), body: entry.message.body)
     }
 
-    /// Quorum queues tell consumers how often a message was returned, in x-delivery-count.
+    /// Quorum queues tell consumers how often a message was returned, in x-delivery-count (0 on
+    /// the first delivery, as RabbitMQ 3.10 writes it).
     private func deliveredProperties(_ entry: QueueEntry, _ queue: BrokerQueue) -> BasicProperties {
-        guard queue.settings.kind == .quorum, entry.deliveryCount > 0 else { return entry.message.properties }
+        guard queue.settings.kind == .quorum else { return entry.message.properties }
         var properties = entry.message.properties
         var headers = properties.headers ?? FieldTable()
         headers["x-delivery-count"] = .int64(entry.deliveryCount)
