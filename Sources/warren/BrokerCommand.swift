@@ -57,7 +57,8 @@ struct BrokerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warren broker: cannot listen on \(bind):\(amqpPort): \(error)\n".utf8))
             throw ExitCode.failure
         }
-        print("warren broker: AMQP on amqp://\(bind):\(broker.amqpPort)/ (Ctrl-C to stop)")
+        // Written unbuffered: scripts read the port from this line through a pipe.
+        FileHandle.standardOutput.write(Data("warren broker: AMQP on amqp://\(bind):\(broker.amqpPort)/ (Ctrl-C to stop)\n".utf8))
         await waitForTerminationSignal()
         print("warren broker: shutting down")
         try await broker.shutdown()
