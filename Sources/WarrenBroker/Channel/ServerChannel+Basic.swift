@@ -49,25 +49,28 @@ extension ServerChannel {
             }
         }
         if let sequence {
-            if refused { nackPublish(sequence) } else { confirmAckPending = sequence }
+            if refused {
+                nackPublish(sequence)
+            } else {
+                if confirmAckPending == nil { confirmAckFirst = sequence }
+                confirmAckPending = sequence
+            }
             connection.channelsWithPendingConfirms.insert(id)
         }
     }
 
     private func nackPublish(_ sequence: UInt64) {
         // Acks before this nack must reach the publisher first.
-        if let pending = confirmAckPending, pending < sequence {
-            connection.send(channel: id, BasicAck(deliveryTag: pending, multiple: true))
-        }
-        confirmAckPending = nil
+        flushConfirms()
         connection.send(channel: id, BasicNack(deliveryTag: sequence, multiple: false, requeue: false))
     }
 
     /// Sends the coalesced ack for everything confirmed since the last call.
     func flushConfirms() {
         if let pending = confirmAckPending {
-            connection.send(channel: id, BasicAck(deliveryTag: pending, multiple: true))
+            connection.send(channel: id, BasicAck(deliveryTag: pending, multiple: pending != confirmAckFirst))
             confirmAckPending = nil
+            confirmAckFirst = nil
         }
     }
 
@@ -168,6 +171,12 @@ extension ServerChannel {
 
     enum Outcome {
         case ack, requeue, deadLetter
+    }
+
+    /// Refuses a delivery tag this channel never handed out (checked at once, also inside a tx).
+    func checkTag(_ tag: UInt64, multiple: Bool) throws(BrokerError) {
+        if multiple && tag == 0 { return }
+        guard unacked.contains(where: { $0.tag == tag }) else { throw .precondition("unknown delivery tag \(tag)") }
     }
 
     /// basic.ack / nack / reject. Tag 0 with `multiple` means every unacked message.

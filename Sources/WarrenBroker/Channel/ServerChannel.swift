@@ -42,6 +42,8 @@ final class ServerChannel: ConsumerChannel {
     /// Highest sequence number acked but not yet told to the publisher; sent as one
     /// multiple ack when the current read batch is done.
     var confirmAckPending: UInt64?
+    /// The first sequence number in that pending run: a run of one is acked with multiple=false.
+    var confirmAckFirst: UInt64?
 
     var transactional = false
     var txPublishes: [PendingPublish] = []
@@ -86,17 +88,24 @@ final class ServerChannel: ConsumerChannel {
         case .basicGet(let get):
             try self.get(get)
         case .basicAck(let ack):
-            if transactional { txAcks.append(.ack(ack.deliveryTag, multiple: ack.multiple)) } else {
+            if transactional {
+                try checkTag(ack.deliveryTag, multiple: ack.multiple)
+                txAcks.append(.ack(ack.deliveryTag, multiple: ack.multiple))
+            } else {
                 try settle(tag: ack.deliveryTag, multiple: ack.multiple, outcome: .ack)
             }
         case .basicNack(let nack):
             if transactional {
+                try checkTag(nack.deliveryTag, multiple: nack.multiple)
                 txAcks.append(.nack(nack.deliveryTag, multiple: nack.multiple, requeue: nack.requeue))
             } else {
                 try settle(tag: nack.deliveryTag, multiple: nack.multiple, outcome: nack.requeue ? .requeue : .deadLetter)
             }
         case .basicReject(let reject):
-            if transactional { txAcks.append(.reject(reject.deliveryTag, requeue: reject.requeue)) } else {
+            if transactional {
+                try checkTag(reject.deliveryTag, multiple: false)
+                txAcks.append(.reject(reject.deliveryTag, requeue: reject.requeue))
+            } else {
                 try settle(tag: reject.deliveryTag, multiple: false, outcome: reject.requeue ? .requeue : .deadLetter)
             }
         case .basicRecoverAsync(let recover):

@@ -157,6 +157,8 @@ final class BrokerQueue {
             stats.getEmpty += 1
             return nil
         }
+        // get-ok reports what is left, and RabbitMQ drops a head that expired meanwhile first.
+        expireHead()
         return entry
     }
 
@@ -211,6 +213,7 @@ final class BrokerQueue {
         }
         for entry in back { storage[priorityIndex(entry.message)].requeue([entry]) }
         drain()
+        enforceLengthLimit()
     }
 
     /// Removes every ready message; returns how many.

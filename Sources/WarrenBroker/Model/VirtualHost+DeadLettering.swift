@@ -41,12 +41,23 @@ extension VirtualHost {
         return sawQueue
     }
 
+    /// A table with its top-level keys in bytewise order (duplicates keep their order).
+    static func sortedKeys(_ table: FieldTable) -> FieldTable {
+        let sorted = table.entries.enumerated().sorted { a, b in
+            a.element.0 == b.element.0 ? a.offset < b.offset : a.element.0.utf8.lexicographicallyPrecedes(b.element.0.utf8)
+        }
+        return FieldTable(sorted.map(\.element))
+    }
+
     static func deadLetteredCopy(
         of message: Message, from queueName: String, reason: DeadLetterReason, routingKey: String?, exchange: String
     ) -> Message {
         var properties = message.properties
         var headers = properties.headers ?? FieldTable()
         var deaths: [FieldValue] = headers["x-death"]?.arrayValue ?? []
+        // RabbitMQ writes the first x-death entry in its own key order, and every entry it adds or
+        // updates later with the keys sorted.
+        let sortKeys = !deaths.isEmpty
 
         if let index = deaths.firstIndex(where: {
             $0.tableValue?["queue"]?.stringValue == queueName && $0.tableValue?["reason"]?.stringValue == reason.rawValue
@@ -54,7 +65,7 @@ extension VirtualHost {
             // Same queue and reason again: count it and move the entry to the front.
             existing["count"] = .int64((existing["count"]?.int64Value ?? 0) + 1)
             deaths.remove(at: index)
-            deaths.insert(.table(existing), at: 0)
+            deaths.insert(.table(Self.sortedKeys(existing)), at: 0)
         } else {
             var death: [(String, FieldValue)] = [
                 ("count", .int64(1)),
@@ -67,7 +78,8 @@ extension VirtualHost {
             if let expiration = properties.expiration {
                 death.append(("original-expiration", .string(expiration)))
             }
-            deaths.insert(.table(FieldTable(death)), at: 0)
+            let entry = FieldTable(death)
+            deaths.insert(.table(sortKeys ? Self.sortedKeys(entry) : entry), at: 0)
         }
         // The per-message TTL is removed so the message does not expire again in the DLQ.
         properties.expiration = nil
@@ -79,10 +91,7 @@ extension VirtualHost {
         }
         // RabbitMQ 3.10 writes the headers of a dead-lettered message with their top-level keys
         // sorted bytewise (nested tables and arrays keep their order).
-        let sorted = headers.entries.enumerated().sorted { a, b in
-            a.element.0 == b.element.0 ? a.offset < b.offset : a.element.0.utf8.lexicographicallyPrecedes(b.element.0.utf8)
-        }
-        properties.headers = FieldTable(sorted.map(\.element))
+        properties.headers = Self.sortedKeys(headers)
         return Message(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
                        body: message.body)
     }

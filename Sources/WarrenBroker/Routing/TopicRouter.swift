@@ -15,9 +15,14 @@ final class TopicRouter: Router {
 
     private var root = Node()
 
+    /// The words of a key; as in RabbitMQ, the empty key has none (so `*` does not match it).
+    private static func words(_ key: String) -> [Substring] {
+        key.isEmpty ? [] : key.split(separator: ".", omittingEmptySubsequences: false)
+    }
+
     func add(_ binding: Binding) {
         var node = root
-        for word in binding.routingKey.split(separator: ".", omittingEmptySubsequences: false) {
+        for word in Self.words(binding.routingKey) {
             switch word {
             case "*":
                 if node.star == nil { node.star = Node() }
@@ -39,7 +44,7 @@ final class TopicRouter: Router {
     }
 
     func remove(_ binding: Binding) {
-        let words = binding.routingKey.split(separator: ".", omittingEmptySubsequences: false)
+        let words = Self.words(binding.routingKey)
         _ = Self.remove(binding.destination, words[...], from: root)
     }
 
@@ -62,7 +67,7 @@ final class TopicRouter: Router {
     }
 
     func route(routingKey: String, headers: FieldTable?, into destinations: inout [BindingDestination]) {
-        let words = routingKey.split(separator: ".", omittingEmptySubsequences: false)
+        let words = Self.words(routingKey)
         var visited = Set<VisitKey>()
         Self.match(root, words, 0, &destinations, &visited)
     }

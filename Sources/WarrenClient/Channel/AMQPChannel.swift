@@ -59,7 +59,12 @@ public final class AMQPChannel: Sendable {
         let promise = connection.eventLoop.makePromise(of: Command.self)
         let id = self.id
         connection.onLoop { $0.call(channel: id, request: bytes, answers: answers, promise: promise, consumer: consumer) }
-        return try await AMQPConnection.await(promise.futureResult)
+        do {
+            return try await AMQPConnection.await(promise.futureResult)
+        } catch .channelClosed {
+            // The broker's channel.close may have arrived just before this request: report its reason.
+            throw closedError ?? .channelClosed
+        }
     }
 
     /// Sends a method that has no answer.
