@@ -44,6 +44,18 @@ func open() (*amqp.Connection, *amqp.Channel, error) {
 	return conn, ch, nil
 }
 
+// session runs a check on a fresh connection and channel, closing them afterwards.
+func session(f func(conn *amqp.Connection, ch *amqp.Channel) error) func() error {
+	return func() error {
+		conn, ch, err := open()
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		return f(conn, ch)
+	}
+}
+
 func expectCode(err error, code int, prefix string) error {
 	var amqpErr *amqp.Error
 	if !errors.As(err, &amqpErr) {
@@ -111,12 +123,7 @@ func connectionChecks() {
 }
 
 func routingChecks() {
-	check("topic, fanout, headers and default exchange routing", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	check("topic, fanout, headers and default exchange routing", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, err := ch.QueueDeclare("", false, true, true, false, nil)
 		if err != nil {
 			return err
@@ -170,16 +177,11 @@ func routingChecks() {
 			return fmt.Errorf("an unroutable message arrived")
 		}
 		return nil
-	})
+	}))
 }
 
 func consumerChecks() {
-	check("round robin, prefetch and manual ack", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	check("round robin, prefetch and manual ack", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, err := ch.QueueDeclare("", false, true, true, false, nil)
 		if err != nil {
 			return err
@@ -217,13 +219,8 @@ func consumerChecks() {
 			return fmt.Errorf("uneven split %v", counts)
 		}
 		return nil
-	})
-	check("nack with requeue redelivers in order", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("nack with requeue redelivers in order", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, _ := ch.QueueDeclare("", false, true, true, false, nil)
 		for _, body := range []string{"1", "2", "3"} {
 			ch.Publish("", q.Name, false, false, amqp.Publishing{Body: []byte(body)})
@@ -245,13 +242,8 @@ func consumerChecks() {
 			return fmt.Errorf("expected redelivered 1, got %q redelivered=%v ok=%v err=%v", d.Body, d.Redelivered, ok, err)
 		}
 		return nil
-	})
-	check("server cancels a consumer when its queue is deleted", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("server cancels a consumer when its queue is deleted", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		name := "go-cancel" + suffix
 		if _, err := ch.QueueDeclare(name, false, false, false, false, nil); err != nil {
 			return err
@@ -273,16 +265,11 @@ func consumerChecks() {
 		case <-time.After(3 * time.Second):
 			return fmt.Errorf("no basic.cancel")
 		}
-	})
+	}))
 }
 
 func reliabilityChecks() {
-	check("1000 publishes confirmed", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	check("1000 publishes confirmed", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, _ := ch.QueueDeclare("", false, true, true, false, nil)
 		if err := ch.Confirm(false); err != nil {
 			return err
@@ -304,13 +291,8 @@ func reliabilityChecks() {
 			}
 		}
 		return nil
-	})
-	check("mandatory return arrives before the ack", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("mandatory return arrives before the ack", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		if err := ch.Confirm(false); err != nil {
 			return err
 		}
@@ -338,13 +320,8 @@ func reliabilityChecks() {
 		case <-time.After(3 * time.Second):
 			return fmt.Errorf("no confirm")
 		}
-	})
-	check("tx commit and rollback", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("tx commit and rollback", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, _ := ch.QueueDeclare("", false, true, true, false, nil)
 		if err := ch.Tx(); err != nil {
 			return err
@@ -362,13 +339,8 @@ func reliabilityChecks() {
 			return fmt.Errorf("messages %d, err %v", state.Messages, err)
 		}
 		return nil
-	})
-	check("reject without requeue dead-letters with x-death", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("reject without requeue dead-letters with x-death", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		dlx, dlq, work := "go-dlx"+suffix, "go-dlq"+suffix, "go-work"+suffix
 		ch.ExchangeDeclare(dlx, "fanout", false, true, false, false, nil)
 		ch.QueueDeclare(dlq, false, true, false, false, nil)
@@ -402,16 +374,11 @@ func reliabilityChecks() {
 		ch.QueueDelete(dlq, false, false, false)
 		ch.QueueDelete(work, false, false, false)
 		return nil
-	})
+	}))
 }
 
 func errorChecks() {
-	check("passive declare of a missing queue is 404 and the connection survives", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	check("passive declare of a missing queue is 404 and the connection survives", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		_, err = ch.QueueDeclarePassive("go-missing"+suffix, false, false, false, false, nil)
 		if err := expectCode(err, 404, "NOT_FOUND - no queue 'go-missing"); err != nil {
 			return err
@@ -422,13 +389,8 @@ func errorChecks() {
 		}
 		_, err = again.QueueDeclare("", false, true, true, false, nil)
 		return err
-	})
-	check("another connection's exclusive queue is 405", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("another connection's exclusive queue is 405", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, _ := ch.QueueDeclare("", false, true, true, false, nil)
 		other, och, err := open()
 		if err != nil {
@@ -437,13 +399,8 @@ func errorChecks() {
 		defer other.Close()
 		_, err = och.Consume(q.Name, "", true, false, false, false, nil)
 		return expectCode(err, 405, "RESOURCE_LOCKED")
-	})
-	check("redeclare with other arguments is 406", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("redeclare with other arguments is 406", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		name := "go-redeclare" + suffix
 		ch.QueueDeclare(name, false, true, false, false, amqp.Table{"x-message-ttl": int32(1000)})
 		_, err = ch.QueueDeclare(name, false, true, false, false, amqp.Table{"x-message-ttl": int32(2000)})
@@ -453,13 +410,8 @@ func errorChecks() {
 		cleanup, _ := conn.Channel()
 		_, err = cleanup.QueueDelete(name, false, false, false)
 		return err
-	})
-	check("immediate=true closes the connection with 540", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("immediate=true closes the connection with 540", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		closed := conn.NotifyClose(make(chan *amqp.Error, 1))
 		ch.Publish("", "anything", false, true, amqp.Publishing{Body: []byte("x")})
 		select {
@@ -468,16 +420,11 @@ func errorChecks() {
 		case <-time.After(3 * time.Second):
 			return fmt.Errorf("connection stayed open")
 		}
-	})
+	}))
 }
 
 func queueFeatureChecks() {
-	check("x-message-ttl expires messages", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	check("x-message-ttl expires messages", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, _ := ch.QueueDeclare("", false, true, true, false, amqp.Table{"x-message-ttl": int32(50)})
 		ch.Publish("", q.Name, false, false, amqp.Publishing{Body: []byte("short-lived")})
 		time.Sleep(300 * time.Millisecond)
@@ -485,13 +432,8 @@ func queueFeatureChecks() {
 			return fmt.Errorf("message outlived its TTL")
 		}
 		return nil
-	})
-	check("x-max-priority delivers higher priorities first", func() error {
-		conn, ch, err := open()
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
+	}))
+	check("x-max-priority delivers higher priorities first", session(func(conn *amqp.Connection, ch *amqp.Channel) (err error) {
 		q, _ := ch.QueueDeclare("", false, true, true, false, amqp.Table{"x-max-priority": int32(5)})
 		for _, p := range []uint8{1, 5, 3} {
 			ch.Publish("", q.Name, false, false, amqp.Publishing{Body: []byte(fmt.Sprint(p)), Priority: p})
@@ -509,5 +451,5 @@ func queueFeatureChecks() {
 			return fmt.Errorf("order %v", order)
 		}
 		return nil
-	})
+	}))
 }
