@@ -99,27 +99,49 @@ def decode_lines(spec, cls, method, fields):
             if bit_index is None or bit_index == 8:
                 bit_var = "bits%d" % octets
                 octets += 1
-                lines.append("let %s = try buffer.readAMQPOctet(orThrow: %s)" % (bit_var, err))
+                lines.append("let %s = try reader.readOctet(orThrow: %s)" % (bit_var, err))
                 bit_index = 0
             lines.append("self.%s = %s & %d != 0" % (name, bit_var, 1 << bit_index))
             bit_index += 1
             continue
         bit_index = None
         reader = {
-            "octet": "try buffer.readAMQPOctet(orThrow: %s)",
-            "short": "try buffer.readAMQPShort(orThrow: %s)",
-            "long": "try buffer.readAMQPLong(orThrow: %s)",
-            "longlong": "try buffer.readAMQPLongLong(orThrow: %s)",
-            "timestamp": "try buffer.readAMQPLongLong(orThrow: %s)",
-            "shortstr": "try buffer.readAMQPShortString(orThrow: %s)",
-            "longstr": "try buffer.readAMQPLongString(orThrow: %s)",
-            "table": "try buffer.readFieldTable()",
+            "octet": "try reader.readOctet(orThrow: %s)",
+            "short": "try reader.readShort(orThrow: %s)",
+            "long": "try reader.readLong(orThrow: %s)",
+            "longlong": "try reader.readLongLong(orThrow: %s)",
+            "timestamp": "try reader.readLongLong(orThrow: %s)",
+            "shortstr": "try reader.readShortString(orThrow: %s)",
+            "longstr": "try reader.readLongString(orThrow: %s)",
+            "table": "try reader.readFieldTable()",
         }[prim]
         lines.append("self.%s = %s" % (name, reader % err if "%s" in reader else reader))
     return lines
 
 
 FIXED_SIZE = {"octet": 1, "short": 2, "long": 4, "longlong": 8, "timestamp": 8}
+
+# Size and alignment in memory of each argument's Swift type on 64-bit platforms (`ByteBuffer`
+# and `FieldTable` are 23 bytes), to lay a method struct out as Swift does: fields in order, each
+# at the next multiple of its alignment.
+MEMORY_LAYOUT = {
+    "octet": (1, 1), "short": (2, 2), "long": (4, 4), "longlong": (8, 8), "timestamp": (8, 8),
+    "shortstr": (16, 8), "longstr": (23, 8), "table": (23, 8), "bit": (1, 1),
+}
+
+# Methods whose arguments take more bytes than this are `indirect` cases of `AMQPMethod`
+# (boxed): only connection and topology methods are, and the rest, basic.deliver (64 bytes)
+# included, keep `AMQPMethod` at 65 bytes and `Command` under 128, which the compiler moves
+# with a few vector stores instead of calls to memcpy (about a tenth of the time decoding a message takes).
+INLINE_ARGUMENTS_LIMIT = 64
+
+
+def memory_size(spec, fields):
+    offset = 0
+    for f in fields:
+        size, alignment = MEMORY_LAYOUT[spec.primitive(f)]
+        offset = (offset + alignment - 1) // alignment * alignment + size
+    return offset
 
 
 def size_lines(spec, fields):
@@ -227,9 +249,15 @@ def method_struct(spec, cls, method):
     out.append("")
     out.append("    @inlinable")
     out.append("    public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {")
+    out.append("        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }")
+    out.append("    }")
+    out.append("")
+    out.append("    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).")
+    out.append("    @inlinable")
+    out.append("    init(reading reader: inout AMQPReader) throws(AMQPWireError) {")
     for line in decode_lines(spec, cls, method, fields):
         out.append("        " + line)
-    out.append("        guard buffer.readableBytes == 0 else {")
+    out.append("        guard reader.remaining == 0 else {")
     out.append("            throw .malformedMethod(classID: %d, methodID: %d, reason: \"trailing bytes\")" % (cls["id"], method["id"]))
     out.append("        }")
     out.append("    }")
@@ -280,9 +308,14 @@ def method_enum(spec):
             cases.append((cls, m, sname, lower_first(sname)))
     out = [BANNER, "import NIOCore\n\n"]
     out.append("/// Every method of AMQP 0-9-1 with RabbitMQ's extensions.\n")
+    out.append("///\n")
+    out.append("/// Methods with more than %d bytes of arguments (connection and topology methods, never a\n" % INLINE_ARGUMENTS_LIMIT)
+    out.append("/// message's) are `indirect`: boxed, so that the enum, and the frames and commands that carry\n")
+    out.append("/// it, stay small enough to be moved without calls to memcpy.\n")
     out.append("public enum AMQPMethod: Sendable, Hashable {\n")
     for cls, m, sname, case in cases:
-        out.append("    case %s(%s)\n" % (case, sname))
+        boxed = memory_size(spec, m["arguments"]) > INLINE_ARGUMENTS_LIMIT
+        out.append("    %scase %s(%s)\n" % ("indirect " if boxed else "", case, sname))
     out.append("}\n\nextension AMQPMethod {\n")
     for prop, attr in (("classID", "UInt16"), ("methodID", "UInt16"), ("name", "String"),
                        ("hasContent", "Bool"), ("isSynchronous", "Bool")):
@@ -293,11 +326,17 @@ def method_enum(spec):
     out.append("    /// Decodes a method frame's payload: class id, method id, arguments.\n")
     out.append("    @inlinable\n")
     out.append("    public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> AMQPMethod {\n")
-    out.append("        guard let (classID, methodID) = payload.readMultipleIntegers(as: (UInt16, UInt16).self) else {\n")
-    out.append("            throw .truncatedMethodFrame\n        }\n")
+    out.append("        try payload.readWithAMQPReader { (reader) throws(AMQPWireError) in try decode(from: &reader) }\n")
+    out.append("    }\n\n")
+    out.append("    /// Decodes a method frame's payload read in one access to the buffer (see ``AMQPReader``).\n")
+    out.append("    @inlinable\n")
+    out.append("    static func decode(from reader: inout AMQPReader) throws(AMQPWireError) -> AMQPMethod {\n")
+    out.append("        guard reader.remaining >= 4 else { throw .truncatedMethodFrame }\n")
+    out.append("        let classID = reader.readInteger(as: UInt16.self)!\n")
+    out.append("        let methodID = reader.readInteger(as: UInt16.self)!\n")
     out.append("        switch (classID, methodID) {\n")
     for cls, m, sname, case in cases:
-        out.append("        case (%d, %d): return .%s(try %s(decoding: &payload))\n" % (cls["id"], m["id"], case, sname))
+        out.append("        case (%d, %d): return .%s(try %s(reading: &reader))\n" % (cls["id"], m["id"], case, sname))
     out.append("        default: throw .unknownMethod(classID: classID, methodID: methodID)\n")
     out.append("        }\n    }\n\n")
     out.append("    /// Encodes class id, method id and arguments, or leaves the buffer untouched if a short\n")
@@ -357,40 +396,103 @@ def properties_file(spec):
     basic = next(c for c in spec.doc["classes"] if c["name"] == "basic")
     props = basic["properties"]
     assert len(props) <= 15
+    fields = [(ident(p["name"]), bare(p["name"]), SWIFT_TYPE[spec.primitive(p)], spec.primitive(p)) for p in props]
     out = [BANNER, "import NIOCore\n\n"]
     out.append("/// The properties of a message (the `basic` class's content properties), all optional.\n")
-    out.append("public struct BasicProperties: Sendable, Hashable {\n")
+    out.append("///\n")
+    out.append("/// A value type with copy-on-write storage: the fields live in one class instance, so a\n")
+    out.append("/// `BasicProperties` is a single reference and the frames, content headers and commands that\n")
+    out.append("/// carry it stay small and cheap to move. Copies share the instance until one of them is\n")
+    out.append("/// changed. A value without properties shares one empty instance and allocates nothing.\n")
+    out.append("public struct BasicProperties: Sendable {\n")
     out.append("    public static let classID: UInt16 = %d\n\n" % basic["id"])
-    for p in props:
-        out.append("    public var %s: %s?\n" % (ident(p["name"]), SWIFT_TYPE[spec.primitive(p)]))
-    out.append("\n    @inlinable\n    public init(\n")
-    out.append(",\n".join("        %s: %s? = nil" % (ident(p["name"]), SWIFT_TYPE[spec.primitive(p)]) for p in props))
+    # The storage class.
+    out.append("    /// The fields of a `BasicProperties`.\n")
+    out.append("    ///\n")
+    out.append("    /// `@unchecked Sendable` because it is immutable once shared: it is changed only through\n")
+    out.append("    /// `BasicProperties.uniqueStorage()`, that is, while the one `BasicProperties` that changes it\n")
+    out.append("    /// holds the only reference to it, so no other value, task or thread can see it then. The\n")
+    out.append("    /// same argument makes the run-time exclusivity checks on its fields redundant (every change\n")
+    out.append("    /// goes through a `mutating` member of that value, which Swift checks statically), and\n")
+    out.append("    /// `@exclusivity(unchecked)` drops them: each would cost more than the access it guards.\n")
+    out.append("    @usableFromInline\n")
+    out.append("    final class Storage: @unchecked Sendable {\n")
+    for n, b, t, _ in fields:
+        out.append("        @exclusivity(unchecked) @usableFromInline var %s: %s?\n" % (n, t))
+    out.append("\n        @inlinable\n        init(\n")
+    out.append(",\n".join("            %s: %s?" % (n, t) for n, b, t, _ in fields))
+    out.append("\n        ) {\n")
+    for n, b, t, _ in fields:
+        out.append("            self.%s = %s\n" % (b, n))
+    out.append("        }\n\n")
+    out.append("        /// Shared by every value without properties.\n")
+    out.append("        @usableFromInline\n")
+    out.append("        static let empty = Storage(\n")
+    out.append(",\n".join("            %s: nil" % n for n, b, t, _ in fields))
+    out.append(")\n\n")
+    out.append("        @usableFromInline\n")
+    out.append("        func copy() -> Storage {\n")
+    out.append("            Storage(\n")
+    out.append(",\n".join("                %s: %s" % (n, n) for n, b, t, _ in fields))
+    out.append(")\n        }\n    }\n\n")
+    out.append("    @usableFromInline\n    var storage: Storage\n\n")
+    out.append("    @inlinable\n    init(storage: Storage) {\n        self.storage = storage\n    }\n\n")
+    out.append("    @inlinable\n    public init(\n")
+    out.append(",\n".join("        %s: %s? = nil" % (n, t) for n, b, t, _ in fields))
     out.append("\n    ) {\n")
-    for p in props:
-        out.append("        self.%s = %s\n" % (bare(p["name"]), ident(p["name"])))
-    out.append("    }\n\n")
+    out.append("        if %s {\n" % "\n            && ".join("%s == nil" % n for n, b, t, _ in fields))
+    out.append("            storage = .empty\n")
+    out.append("        } else {\n")
+    out.append("            storage = Storage(\n")
+    out.append(",\n".join("                %s: %s" % (n, n) for n, b, t, _ in fields))
+    out.append(")\n        }\n    }\n\n")
+    out.append("    /// The storage, copied first if another value shares it.\n")
+    out.append("    @inlinable\n")
+    out.append("    mutating func uniqueStorage() -> Storage {\n")
+    out.append("        if !isKnownUniquelyReferenced(&storage) {\n")
+    out.append("            storage = storage.copy()\n")
+    out.append("        }\n")
+    out.append("        return storage\n")
+    out.append("    }\n")
+    for n, b, t, _ in fields:
+        out.append("\n    public var %s: %s? {\n" % (n, t))
+        out.append("        @inlinable get { storage.%s }\n" % n)
+        out.append("        @inlinable set {\n")
+        out.append("            // Clearing a property that is not set changes nothing: no copy.\n")
+        out.append("            if newValue == nil && storage.%s == nil { return }\n" % n)
+        out.append("            uniqueStorage().%s = newValue\n" % n)
+        out.append("        }\n")
+        out.append("        @inlinable _modify { yield &uniqueStorage().%s }\n" % n)
+        out.append("    }\n")
+    out.append("\n")
     truncated = ".malformedContentHeader(reason: \"truncated properties\")"
     readers = {
-        "octet": "payload.readAMQPOctet(orThrow: %s)" % truncated,
-        "shortstr": "payload.readAMQPShortString(orThrow: %s)" % truncated,
-        "timestamp": "payload.readAMQPLongLong(orThrow: %s)" % truncated,
+        "octet": "payload.readOctet(orThrow: %s)" % truncated,
+        "shortstr": "payload.readShortString(orThrow: %s)" % truncated,
+        "timestamp": "payload.readLongLong(orThrow: %s)" % truncated,
         "table": "payload.readFieldTable()",
     }
     out.append("    /// Decodes the property flags and the properties they announce.\n")
     out.append("    @inlinable\n")
     out.append("    public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> BasicProperties {\n")
+    out.append("        try payload.readWithAMQPReader { (reader) throws(AMQPWireError) in try decode(from: &reader) }\n")
+    out.append("    }\n\n")
+    out.append("    /// Decodes the property flags and the properties they announce, read in one access to the\n")
+    out.append("    /// buffer (see ``AMQPReader``).\n")
+    out.append("    @inlinable\n")
+    out.append("    static func decode(from payload: inout AMQPReader) throws(AMQPWireError) -> BasicProperties {\n")
     out.append("        let flags = try readPropertyFlags(from: &payload)\n")
-    out.append("        if flags == 0 { return BasicProperties() }\n")
-    out.append("        // Read into locals and build the struct once: assigning to the fields of a struct\n")
-    out.append("        // this size one by one copies it.\n")
-    for p in props:
-        out.append("        var %s: %s? = nil\n" % (ident(p["name"]), SWIFT_TYPE[spec.primitive(p)]))
-    for i, p in enumerate(props):
+    out.append("        if flags == 0 { return BasicProperties(storage: .empty) }\n")
+    out.append("        // Read into locals, then allocate the storage once all of them have been read.\n")
+    for n, b, t, _ in fields:
+        out.append("        var %s: %s? = nil\n" % (n, t))
+    for i, (n, b, t, prim) in enumerate(fields):
         bit = 1 << (15 - i)
-        out.append("        if flags & 0x%04X != 0 { %s = try %s }\n" % (bit, ident(p["name"]), readers[spec.primitive(p)]))
+        out.append("        if flags & 0x%04X != 0 { %s = try %s }\n" % (bit, n, readers[prim]))
     out.append("        return BasicProperties(\n")
-    out.append(",\n".join("            %s: %s" % (ident(p["name"]), ident(p["name"])) for p in props))
-    out.append(")\n    }\n\n")
+    out.append("            storage: Storage(\n")
+    out.append(",\n".join("                %s: %s" % (n, n) for n, b, t, _ in fields))
+    out.append("))\n    }\n\n")
     writers = {
         "octet": "writer.writeInteger(%s)", "shortstr": "writer.writeShortString(%s)",
         "timestamp": "writer.writeInteger(%s)", "table": "writer.writeFieldTable(%s)",
@@ -410,25 +512,52 @@ def properties_file(spec):
     out.append("    /// 255 bytes.\n")
     out.append("    @inlinable\n")
     out.append("    func encodedSize() throws(AMQPWireError) -> Int {\n")
+    out.append("        let storage = self.storage\n")
     out.append("        var encodedSize = 2\n")
-    for i, p in enumerate(props):
-        prim = spec.primitive(p)
+    for n, b, t, prim in fields:
         if "%s" in sizes[prim]:
-            out.append("        if let value = %s { encodedSize += %s }\n" % (ident(p["name"]), sizes[prim] % "value"))
+            out.append("        if let value = storage.%s { encodedSize += %s }\n" % (n, sizes[prim] % "value"))
         else:
-            out.append("        if %s != nil { encodedSize += %s }\n" % (ident(p["name"]), sizes[prim]))
+            out.append("        if storage.%s != nil { encodedSize += %s }\n" % (n, sizes[prim]))
     out.append("        return encodedSize\n    }\n\n")
     out.append("    /// Writes the flags and the properties sized by `encodedSize()`.\n")
     out.append("    @inlinable\n")
     out.append("    func encode(to writer: inout AMQPWriter) {\n")
+    out.append("        let storage = self.storage\n")
     out.append("        let flagsPosition = writer.offset\n")
     out.append("        writer.writeInteger(UInt16(0))\n")
     out.append("        var flags: UInt16 = 0\n")
-    for i, p in enumerate(props):
+    for i, (n, b, t, prim) in enumerate(fields):
         bit = 1 << (15 - i)
-        out.append("        if let value = %s {\n            flags |= 0x%04X\n            %s\n        }\n" % (
-            ident(p["name"]), bit, writers[spec.primitive(p)] % "value"))
-    out.append("        writer.setInteger(flags, at: flagsPosition)\n    }\n}\n")
+        out.append("        if let value = storage.%s {\n            flags |= 0x%04X\n            %s\n        }\n" % (
+            n, bit, writers[prim] % "value"))
+    out.append("        writer.setInteger(flags, at: flagsPosition)\n    }\n}\n\n")
+    # Equality and hashing by value, in field order (as the synthesized conformance did).
+    out.append("extension BasicProperties: Hashable {\n")
+    out.append("    /// Equal when every property is: values with the same properties are equal whether or not\n")
+    out.append("    /// they share storage.\n")
+    out.append("    @inlinable\n")
+    out.append("    public static func == (lhs: BasicProperties, rhs: BasicProperties) -> Bool {\n")
+    out.append("        let l = lhs.storage\n        let r = rhs.storage\n")
+    out.append("        return %s\n" % "\n            && ".join("l.%s == r.%s" % (n, n) for n, b, t, _ in fields))
+    out.append("    }\n\n")
+    out.append("    public func hash(into hasher: inout Hasher) {\n")
+    out.append("        let storage = self.storage\n")
+    for n, b, t, _ in fields:
+        out.append("        hasher.combine(storage.%s)\n" % n)
+    out.append("    }\n}\n\n")
+    out.append("extension BasicProperties: CustomReflectable {\n")
+    out.append("    /// The fourteen properties, as if they were stored properties: `print` and `dump` show a\n")
+    out.append("    /// `BasicProperties` as they would a plain struct, not its storage.\n")
+    out.append("    public var customMirror: Mirror {\n")
+    out.append("        Mirror(\n")
+    out.append("            self,\n")
+    out.append("            children: [\n")
+    for n, b, t, _ in fields:
+        out.append("                \"%s\": %s as Any,\n" % (b, n))
+    out.append("            ],\n")
+    out.append("            displayStyle: .struct)\n")
+    out.append("    }\n}\n")
     return "".join(out)
 
 

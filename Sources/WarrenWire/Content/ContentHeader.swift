@@ -21,11 +21,19 @@ public struct ContentHeader: Sendable, Hashable {
     /// Decodes a header frame's payload.
     @inlinable
     public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> ContentHeader {
-        guard let (classID, weight, bodySize) = payload.readMultipleIntegers(as: (UInt16, UInt16, UInt64).self)
-        else { throw .malformedContentHeader(reason: "truncated header") }
+        try payload.readWithAMQPReader { (reader) throws(AMQPWireError) in try decode(from: &reader) }
+    }
+
+    /// Decodes a header frame's payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    static func decode(from payload: inout AMQPReader) throws(AMQPWireError) -> ContentHeader {
+        guard payload.remaining >= 12 else { throw .malformedContentHeader(reason: "truncated header") }
+        let classID = payload.readInteger(as: UInt16.self)!
+        let weight = payload.readInteger(as: UInt16.self)!
+        let bodySize = payload.readInteger(as: UInt64.self)!
         let properties = try BasicProperties.decode(from: &payload)
-        guard payload.readableBytes == 0 else {
-            throw .malformedContentHeader(reason: "\(payload.readableBytes) trailing bytes")
+        guard payload.remaining == 0 else {
+            throw .malformedContentHeader(reason: "\(payload.remaining) trailing bytes")
         }
         return ContentHeader(classID: classID, weight: weight, bodySize: bodySize, properties: properties)
     }
@@ -57,7 +65,7 @@ extension BasicProperties {
     /// Reads the property-flag words: bit 15 of the first word is the first property, and bit 0 of
     /// each word says another word follows. Flags past the fourteenth property must be clear.
     @inlinable
-    static func readPropertyFlags(from payload: inout ByteBuffer) throws(AMQPWireError) -> UInt16 {
+    static func readPropertyFlags(from payload: inout AMQPReader) throws(AMQPWireError) -> UInt16 {
         guard let first = payload.readInteger(as: UInt16.self) else {
             throw .malformedContentHeader(reason: "truncated property flags")
         }

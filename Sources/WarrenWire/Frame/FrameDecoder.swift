@@ -19,38 +19,43 @@ public struct FrameDecoder: Sendable {
     @inlinable
     public func decodeFrame(from buffer: inout ByteBuffer) throws(AMQPWireError) -> Frame? {
         let start = buffer.readerIndex
-        // The type, channel and size, and the frame-end octet if the whole frame has arrived, in
-        // one access to the buffer's storage (each access costs as much as the decoding here).
-        let peeked: (type: UInt8, channel: UInt16, size: UInt32, end: UInt8?)? = buffer.withUnsafeReadableBytes { bytes in
+        let input = buffer
+        // Set once the frame has passed the checks on its size and end octet: the frame is then
+        // consumed even if its payload turns out to be malformed.
+        var consumed = 0
+        defer { buffer.moveReaderIndex(forwardBy: consumed) }
+        // The whole frame, payload included, is decoded in one access to the buffer's storage:
+        // each access costs more than most of the decoding (see ``AMQPReader``).
+        return try input.withUnsafeReadableBytes { (bytes) throws(AMQPWireError) -> Frame? in
             guard bytes.count >= 7 else { return nil }
+            let type = bytes[0]
+            let channel = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
             let size = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 3, as: UInt32.self))
+            if frameMax > 0 && UInt64(size) + UInt64(FrameConstants.overhead) > UInt64(frameMax) {
+                throw .frameTooLarge(size: size, maximum: frameMax - UInt32(FrameConstants.overhead))
+            }
             let total = Int(size) + FrameConstants.overhead
-            return (
-                bytes[0], UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt16.self)), size,
-                bytes.count >= total ? bytes[total - 1] : nil
-            )
-        }
-        guard let (type, channel, size, frameEnd) = peeked else { return nil }
-        if frameMax > 0 && UInt64(size) + UInt64(FrameConstants.overhead) > UInt64(frameMax) {
-            throw .frameTooLarge(size: size, maximum: frameMax - UInt32(FrameConstants.overhead))
-        }
-        let total = Int(size) + FrameConstants.overhead
-        guard let end = frameEnd else { return nil }
-        guard end == FrameConstants.end else { throw .badFrameEnd(end) }
-        var payload = buffer.getSlice(at: start + 7, length: Int(size))!
-        buffer.moveReaderIndex(forwardBy: total)
-        switch type {
-        case FrameConstants.method:
-            return .method(channel: channel, try AMQPMethod.decode(from: &payload))
-        case FrameConstants.header:
-            return .header(channel: channel, try ContentHeader.decode(from: &payload))
-        case FrameConstants.body:
-            return .body(channel: channel, payload)
-        case FrameConstants.heartbeat:
-            guard channel == 0, size == 0 else { throw .malformedHeartbeat(channel: channel) }
-            return .heartbeat
-        default:
-            throw .unknownFrameType(type)
+            guard bytes.count >= total else { return nil }
+            let end = bytes[total - 1]
+            guard end == FrameConstants.end else { throw .badFrameEnd(end) }
+            consumed = total
+            switch type {
+            case FrameConstants.method:
+                var reader = AMQPReader(
+                    bytes: UnsafeRawBufferPointer(rebasing: bytes[7..<(total - 1)]), buffer: input, base: start + 7)
+                return .method(channel: channel, try AMQPMethod.decode(from: &reader))
+            case FrameConstants.header:
+                var reader = AMQPReader(
+                    bytes: UnsafeRawBufferPointer(rebasing: bytes[7..<(total - 1)]), buffer: input, base: start + 7)
+                return .header(channel: channel, try ContentHeader.decode(from: &reader))
+            case FrameConstants.body:
+                return .body(channel: channel, input.getSlice(at: start + 7, length: Int(size))!)
+            case FrameConstants.heartbeat:
+                guard channel == 0, size == 0 else { throw .malformedHeartbeat(channel: channel) }
+                return .heartbeat
+            default:
+                throw .unknownFrameType(type)
+            }
         }
     }
 }

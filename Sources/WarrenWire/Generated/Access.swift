@@ -37,14 +37,20 @@ public struct AccessRequest: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.realm = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 30, methodID: 10, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 30, methodID: 10, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.realm = try reader.readShortString(orThrow: .malformedMethod(classID: 30, methodID: 10, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 30, methodID: 10, reason: "truncated"))
         self.exclusive = bits0 & 1 != 0
         self.passive = bits0 & 2 != 0
         self.active = bits0 & 4 != 0
         self.write = bits0 & 8 != 0
         self.read = bits0 & 16 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 30, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -99,8 +105,14 @@ public struct AccessRequestOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 30, methodID: 11, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 30, methodID: 11, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 30, methodID: 11, reason: "trailing bytes")
         }
     }

@@ -28,11 +28,17 @@ public struct BasicQos: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.prefetchSize = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
-        self.prefetchCount = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.prefetchSize = try reader.readLong(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
+        self.prefetchCount = try reader.readShort(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 10, reason: "truncated"))
         self.global = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -76,7 +82,13 @@ public struct BasicQosOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 11, reason: "trailing bytes")
         }
     }
@@ -142,16 +154,22 @@ public struct BasicConsume: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        self.consumerTag = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 20, reason: "truncated"))
         self.noLocal = bits0 & 1 != 0
         self.noAck = bits0 & 2 != 0
         self.exclusive = bits0 & 4 != 0
         self.noWait = bits0 & 8 != 0
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 20, reason: "trailing bytes")
         }
     }
@@ -210,8 +228,14 @@ public struct BasicConsumeOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 21, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.consumerTag = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 21, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 21, reason: "trailing bytes")
         }
     }
@@ -262,10 +286,16 @@ public struct BasicCancel: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 30, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 30, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.consumerTag = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 30, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 30, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 30, reason: "trailing bytes")
         }
     }
@@ -316,8 +346,14 @@ public struct BasicCancelOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 31, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.consumerTag = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 31, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 31, reason: "trailing bytes")
         }
     }
@@ -377,13 +413,19 @@ public struct BasicPublish: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 40, reason: "truncated"))
         self.mandatory = bits0 & 1 != 0
         self.immediate = bits0 & 2 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 40, reason: "trailing bytes")
         }
     }
@@ -447,11 +489,17 @@ public struct BasicReturn: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.replyCode = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
-        self.replyText = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.replyCode = try reader.readShort(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        self.replyText = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 50, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 50, reason: "trailing bytes")
         }
     }
@@ -516,13 +564,19 @@ public struct BasicDeliver: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.consumerTag = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.consumerTag = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        self.deliveryTag = try reader.readLongLong(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
         self.redelivered = bits0 & 1 != 0
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 60, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 60, reason: "trailing bytes")
         }
     }
@@ -584,11 +638,17 @@ public struct BasicGet: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 70, reason: "truncated"))
         self.noAck = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 70, reason: "trailing bytes")
         }
     }
@@ -652,13 +712,19 @@ public struct BasicGetOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.deliveryTag = try reader.readLongLong(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
         self.redelivered = bits0 & 1 != 0
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
-        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        self.messageCount = try reader.readLong(orThrow: .malformedMethod(classID: 60, methodID: 71, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 71, reason: "trailing bytes")
         }
     }
@@ -713,8 +779,14 @@ public struct BasicGetEmpty: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.clusterID = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 60, methodID: 72, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.clusterID = try reader.readShortString(orThrow: .malformedMethod(classID: 60, methodID: 72, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 72, reason: "trailing bytes")
         }
     }
@@ -765,10 +837,16 @@ public struct BasicAck: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 80, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 80, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.deliveryTag = try reader.readLongLong(orThrow: .malformedMethod(classID: 60, methodID: 80, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 80, reason: "truncated"))
         self.multiple = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 80, reason: "trailing bytes")
         }
     }
@@ -820,10 +898,16 @@ public struct BasicReject: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 90, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 90, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.deliveryTag = try reader.readLongLong(orThrow: .malformedMethod(classID: 60, methodID: 90, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 90, reason: "truncated"))
         self.requeue = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 90, reason: "trailing bytes")
         }
     }
@@ -872,9 +956,15 @@ public struct BasicRecoverAsync: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 100, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 100, reason: "truncated"))
         self.requeue = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 100, reason: "trailing bytes")
         }
     }
@@ -922,9 +1012,15 @@ public struct BasicRecover: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 110, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 110, reason: "truncated"))
         self.requeue = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 110, reason: "trailing bytes")
         }
     }
@@ -966,7 +1062,13 @@ public struct BasicRecoverOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 111, reason: "trailing bytes")
         }
     }
@@ -1017,11 +1119,17 @@ public struct BasicNack: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.deliveryTag = try buffer.readAMQPLongLong(orThrow: .malformedMethod(classID: 60, methodID: 120, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 60, methodID: 120, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.deliveryTag = try reader.readLongLong(orThrow: .malformedMethod(classID: 60, methodID: 120, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 60, methodID: 120, reason: "truncated"))
         self.multiple = bits0 & 1 != 0
         self.requeue = bits0 & 2 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 60, methodID: 120, reason: "trailing bytes")
         }
     }

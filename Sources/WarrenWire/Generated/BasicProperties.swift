@@ -4,23 +4,117 @@
 import NIOCore
 
 /// The properties of a message (the `basic` class's content properties), all optional.
-public struct BasicProperties: Sendable, Hashable {
+///
+/// A value type with copy-on-write storage: the fields live in one class instance, so a
+/// `BasicProperties` is a single reference and the frames, content headers and commands that
+/// carry it stay small and cheap to move. Copies share the instance until one of them is
+/// changed. A value without properties shares one empty instance and allocates nothing.
+public struct BasicProperties: Sendable {
     public static let classID: UInt16 = 60
 
-    public var contentType: String?
-    public var contentEncoding: String?
-    public var headers: FieldTable?
-    public var deliveryMode: UInt8?
-    public var priority: UInt8?
-    public var correlationID: String?
-    public var replyTo: String?
-    public var expiration: String?
-    public var messageID: String?
-    public var timestamp: UInt64?
-    public var type: String?
-    public var userID: String?
-    public var appID: String?
-    public var clusterID: String?
+    /// The fields of a `BasicProperties`.
+    ///
+    /// `@unchecked Sendable` because it is immutable once shared: it is changed only through
+    /// `BasicProperties.uniqueStorage()`, that is, while the one `BasicProperties` that changes it
+    /// holds the only reference to it, so no other value, task or thread can see it then. The
+    /// same argument makes the run-time exclusivity checks on its fields redundant (every change
+    /// goes through a `mutating` member of that value, which Swift checks statically), and
+    /// `@exclusivity(unchecked)` drops them: each would cost more than the access it guards.
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) @usableFromInline var contentType: String?
+        @exclusivity(unchecked) @usableFromInline var contentEncoding: String?
+        @exclusivity(unchecked) @usableFromInline var headers: FieldTable?
+        @exclusivity(unchecked) @usableFromInline var deliveryMode: UInt8?
+        @exclusivity(unchecked) @usableFromInline var priority: UInt8?
+        @exclusivity(unchecked) @usableFromInline var correlationID: String?
+        @exclusivity(unchecked) @usableFromInline var replyTo: String?
+        @exclusivity(unchecked) @usableFromInline var expiration: String?
+        @exclusivity(unchecked) @usableFromInline var messageID: String?
+        @exclusivity(unchecked) @usableFromInline var timestamp: UInt64?
+        @exclusivity(unchecked) @usableFromInline var type: String?
+        @exclusivity(unchecked) @usableFromInline var userID: String?
+        @exclusivity(unchecked) @usableFromInline var appID: String?
+        @exclusivity(unchecked) @usableFromInline var clusterID: String?
+
+        @inlinable
+        init(
+            contentType: String?,
+            contentEncoding: String?,
+            headers: FieldTable?,
+            deliveryMode: UInt8?,
+            priority: UInt8?,
+            correlationID: String?,
+            replyTo: String?,
+            expiration: String?,
+            messageID: String?,
+            timestamp: UInt64?,
+            type: String?,
+            userID: String?,
+            appID: String?,
+            clusterID: String?
+        ) {
+            self.contentType = contentType
+            self.contentEncoding = contentEncoding
+            self.headers = headers
+            self.deliveryMode = deliveryMode
+            self.priority = priority
+            self.correlationID = correlationID
+            self.replyTo = replyTo
+            self.expiration = expiration
+            self.messageID = messageID
+            self.timestamp = timestamp
+            self.type = type
+            self.userID = userID
+            self.appID = appID
+            self.clusterID = clusterID
+        }
+
+        /// Shared by every value without properties.
+        @usableFromInline
+        static let empty = Storage(
+            contentType: nil,
+            contentEncoding: nil,
+            headers: nil,
+            deliveryMode: nil,
+            priority: nil,
+            correlationID: nil,
+            replyTo: nil,
+            expiration: nil,
+            messageID: nil,
+            timestamp: nil,
+            type: nil,
+            userID: nil,
+            appID: nil,
+            clusterID: nil)
+
+        @usableFromInline
+        func copy() -> Storage {
+            Storage(
+                contentType: contentType,
+                contentEncoding: contentEncoding,
+                headers: headers,
+                deliveryMode: deliveryMode,
+                priority: priority,
+                correlationID: correlationID,
+                replyTo: replyTo,
+                expiration: expiration,
+                messageID: messageID,
+                timestamp: timestamp,
+                type: type,
+                userID: userID,
+                appID: appID,
+                clusterID: clusterID)
+        }
+    }
+
+    @usableFromInline
+    var storage: Storage
+
+    @inlinable
+    init(storage: Storage) {
+        self.storage = storage
+    }
 
     @inlinable
     public init(
@@ -39,29 +133,202 @@ public struct BasicProperties: Sendable, Hashable {
         appID: String? = nil,
         clusterID: String? = nil
     ) {
-        self.contentType = contentType
-        self.contentEncoding = contentEncoding
-        self.headers = headers
-        self.deliveryMode = deliveryMode
-        self.priority = priority
-        self.correlationID = correlationID
-        self.replyTo = replyTo
-        self.expiration = expiration
-        self.messageID = messageID
-        self.timestamp = timestamp
-        self.type = type
-        self.userID = userID
-        self.appID = appID
-        self.clusterID = clusterID
+        if contentType == nil
+            && contentEncoding == nil
+            && headers == nil
+            && deliveryMode == nil
+            && priority == nil
+            && correlationID == nil
+            && replyTo == nil
+            && expiration == nil
+            && messageID == nil
+            && timestamp == nil
+            && type == nil
+            && userID == nil
+            && appID == nil
+            && clusterID == nil {
+            storage = .empty
+        } else {
+            storage = Storage(
+                contentType: contentType,
+                contentEncoding: contentEncoding,
+                headers: headers,
+                deliveryMode: deliveryMode,
+                priority: priority,
+                correlationID: correlationID,
+                replyTo: replyTo,
+                expiration: expiration,
+                messageID: messageID,
+                timestamp: timestamp,
+                type: type,
+                userID: userID,
+                appID: appID,
+                clusterID: clusterID)
+        }
+    }
+
+    /// The storage, copied first if another value shares it.
+    @inlinable
+    mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.copy()
+        }
+        return storage
+    }
+
+    public var contentType: String? {
+        @inlinable get { storage.contentType }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.contentType == nil { return }
+            uniqueStorage().contentType = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().contentType }
+    }
+
+    public var contentEncoding: String? {
+        @inlinable get { storage.contentEncoding }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.contentEncoding == nil { return }
+            uniqueStorage().contentEncoding = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().contentEncoding }
+    }
+
+    public var headers: FieldTable? {
+        @inlinable get { storage.headers }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.headers == nil { return }
+            uniqueStorage().headers = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().headers }
+    }
+
+    public var deliveryMode: UInt8? {
+        @inlinable get { storage.deliveryMode }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.deliveryMode == nil { return }
+            uniqueStorage().deliveryMode = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().deliveryMode }
+    }
+
+    public var priority: UInt8? {
+        @inlinable get { storage.priority }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.priority == nil { return }
+            uniqueStorage().priority = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().priority }
+    }
+
+    public var correlationID: String? {
+        @inlinable get { storage.correlationID }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.correlationID == nil { return }
+            uniqueStorage().correlationID = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().correlationID }
+    }
+
+    public var replyTo: String? {
+        @inlinable get { storage.replyTo }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.replyTo == nil { return }
+            uniqueStorage().replyTo = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().replyTo }
+    }
+
+    public var expiration: String? {
+        @inlinable get { storage.expiration }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.expiration == nil { return }
+            uniqueStorage().expiration = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().expiration }
+    }
+
+    public var messageID: String? {
+        @inlinable get { storage.messageID }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.messageID == nil { return }
+            uniqueStorage().messageID = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().messageID }
+    }
+
+    public var timestamp: UInt64? {
+        @inlinable get { storage.timestamp }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.timestamp == nil { return }
+            uniqueStorage().timestamp = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().timestamp }
+    }
+
+    public var type: String? {
+        @inlinable get { storage.type }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.type == nil { return }
+            uniqueStorage().type = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().type }
+    }
+
+    public var userID: String? {
+        @inlinable get { storage.userID }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.userID == nil { return }
+            uniqueStorage().userID = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().userID }
+    }
+
+    public var appID: String? {
+        @inlinable get { storage.appID }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.appID == nil { return }
+            uniqueStorage().appID = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().appID }
+    }
+
+    public var clusterID: String? {
+        @inlinable get { storage.clusterID }
+        @inlinable set {
+            // Clearing a property that is not set changes nothing: no copy.
+            if newValue == nil && storage.clusterID == nil { return }
+            uniqueStorage().clusterID = newValue
+        }
+        @inlinable _modify { yield &uniqueStorage().clusterID }
     }
 
     /// Decodes the property flags and the properties they announce.
     @inlinable
     public static func decode(from payload: inout ByteBuffer) throws(AMQPWireError) -> BasicProperties {
+        try payload.readWithAMQPReader { (reader) throws(AMQPWireError) in try decode(from: &reader) }
+    }
+
+    /// Decodes the property flags and the properties they announce, read in one access to the
+    /// buffer (see ``AMQPReader``).
+    @inlinable
+    static func decode(from payload: inout AMQPReader) throws(AMQPWireError) -> BasicProperties {
         let flags = try readPropertyFlags(from: &payload)
-        if flags == 0 { return BasicProperties() }
-        // Read into locals and build the struct once: assigning to the fields of a struct
-        // this size one by one copies it.
+        if flags == 0 { return BasicProperties(storage: .empty) }
+        // Read into locals, then allocate the storage once all of them have been read.
         var contentType: String? = nil
         var contentEncoding: String? = nil
         var headers: FieldTable? = nil
@@ -76,35 +343,36 @@ public struct BasicProperties: Sendable, Hashable {
         var userID: String? = nil
         var appID: String? = nil
         var clusterID: String? = nil
-        if flags & 0x8000 != 0 { contentType = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x4000 != 0 { contentEncoding = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x8000 != 0 { contentType = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x4000 != 0 { contentEncoding = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
         if flags & 0x2000 != 0 { headers = try payload.readFieldTable() }
-        if flags & 0x1000 != 0 { deliveryMode = try payload.readAMQPOctet(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0800 != 0 { priority = try payload.readAMQPOctet(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0400 != 0 { correlationID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0200 != 0 { replyTo = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0100 != 0 { expiration = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0080 != 0 { messageID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0040 != 0 { timestamp = try payload.readAMQPLongLong(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0020 != 0 { type = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0010 != 0 { userID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0008 != 0 { appID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
-        if flags & 0x0004 != 0 { clusterID = try payload.readAMQPShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x1000 != 0 { deliveryMode = try payload.readOctet(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0800 != 0 { priority = try payload.readOctet(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0400 != 0 { correlationID = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0200 != 0 { replyTo = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0100 != 0 { expiration = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0080 != 0 { messageID = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0040 != 0 { timestamp = try payload.readLongLong(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0020 != 0 { type = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0010 != 0 { userID = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0008 != 0 { appID = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
+        if flags & 0x0004 != 0 { clusterID = try payload.readShortString(orThrow: .malformedContentHeader(reason: "truncated properties")) }
         return BasicProperties(
-            contentType: contentType,
-            contentEncoding: contentEncoding,
-            headers: headers,
-            deliveryMode: deliveryMode,
-            priority: priority,
-            correlationID: correlationID,
-            replyTo: replyTo,
-            expiration: expiration,
-            messageID: messageID,
-            timestamp: timestamp,
-            type: type,
-            userID: userID,
-            appID: appID,
-            clusterID: clusterID)
+            storage: Storage(
+                contentType: contentType,
+                contentEncoding: contentEncoding,
+                headers: headers,
+                deliveryMode: deliveryMode,
+                priority: priority,
+                correlationID: correlationID,
+                replyTo: replyTo,
+                expiration: expiration,
+                messageID: messageID,
+                timestamp: timestamp,
+                type: type,
+                userID: userID,
+                appID: appID,
+                clusterID: clusterID))
     }
 
     /// Encodes the property flags and the properties that are set, or leaves the buffer
@@ -119,86 +387,156 @@ public struct BasicProperties: Sendable, Hashable {
     /// 255 bytes.
     @inlinable
     func encodedSize() throws(AMQPWireError) -> Int {
+        let storage = self.storage
         var encodedSize = 2
-        if let value = contentType { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = contentEncoding { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = headers { encodedSize += 4 + (try value.encodedEntriesSize()) }
-        if deliveryMode != nil { encodedSize += 1 }
-        if priority != nil { encodedSize += 1 }
-        if let value = correlationID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = replyTo { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = expiration { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = messageID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if timestamp != nil { encodedSize += 8 }
-        if let value = type { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = userID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = appID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
-        if let value = clusterID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.contentType { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.contentEncoding { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.headers { encodedSize += 4 + (try value.encodedEntriesSize()) }
+        if storage.deliveryMode != nil { encodedSize += 1 }
+        if storage.priority != nil { encodedSize += 1 }
+        if let value = storage.correlationID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.replyTo { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.expiration { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.messageID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if storage.timestamp != nil { encodedSize += 8 }
+        if let value = storage.type { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.userID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.appID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
+        if let value = storage.clusterID { encodedSize += try ByteBuffer.amqpShortStringSize(value) }
         return encodedSize
     }
 
     /// Writes the flags and the properties sized by `encodedSize()`.
     @inlinable
     func encode(to writer: inout AMQPWriter) {
+        let storage = self.storage
         let flagsPosition = writer.offset
         writer.writeInteger(UInt16(0))
         var flags: UInt16 = 0
-        if let value = contentType {
+        if let value = storage.contentType {
             flags |= 0x8000
             writer.writeShortString(value)
         }
-        if let value = contentEncoding {
+        if let value = storage.contentEncoding {
             flags |= 0x4000
             writer.writeShortString(value)
         }
-        if let value = headers {
+        if let value = storage.headers {
             flags |= 0x2000
             writer.writeFieldTable(value)
         }
-        if let value = deliveryMode {
+        if let value = storage.deliveryMode {
             flags |= 0x1000
             writer.writeInteger(value)
         }
-        if let value = priority {
+        if let value = storage.priority {
             flags |= 0x0800
             writer.writeInteger(value)
         }
-        if let value = correlationID {
+        if let value = storage.correlationID {
             flags |= 0x0400
             writer.writeShortString(value)
         }
-        if let value = replyTo {
+        if let value = storage.replyTo {
             flags |= 0x0200
             writer.writeShortString(value)
         }
-        if let value = expiration {
+        if let value = storage.expiration {
             flags |= 0x0100
             writer.writeShortString(value)
         }
-        if let value = messageID {
+        if let value = storage.messageID {
             flags |= 0x0080
             writer.writeShortString(value)
         }
-        if let value = timestamp {
+        if let value = storage.timestamp {
             flags |= 0x0040
             writer.writeInteger(value)
         }
-        if let value = type {
+        if let value = storage.type {
             flags |= 0x0020
             writer.writeShortString(value)
         }
-        if let value = userID {
+        if let value = storage.userID {
             flags |= 0x0010
             writer.writeShortString(value)
         }
-        if let value = appID {
+        if let value = storage.appID {
             flags |= 0x0008
             writer.writeShortString(value)
         }
-        if let value = clusterID {
+        if let value = storage.clusterID {
             flags |= 0x0004
             writer.writeShortString(value)
         }
         writer.setInteger(flags, at: flagsPosition)
+    }
+}
+
+extension BasicProperties: Hashable {
+    /// Equal when every property is: values with the same properties are equal whether or not
+    /// they share storage.
+    @inlinable
+    public static func == (lhs: BasicProperties, rhs: BasicProperties) -> Bool {
+        let l = lhs.storage
+        let r = rhs.storage
+        return l.contentType == r.contentType
+            && l.contentEncoding == r.contentEncoding
+            && l.headers == r.headers
+            && l.deliveryMode == r.deliveryMode
+            && l.priority == r.priority
+            && l.correlationID == r.correlationID
+            && l.replyTo == r.replyTo
+            && l.expiration == r.expiration
+            && l.messageID == r.messageID
+            && l.timestamp == r.timestamp
+            && l.type == r.type
+            && l.userID == r.userID
+            && l.appID == r.appID
+            && l.clusterID == r.clusterID
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let storage = self.storage
+        hasher.combine(storage.contentType)
+        hasher.combine(storage.contentEncoding)
+        hasher.combine(storage.headers)
+        hasher.combine(storage.deliveryMode)
+        hasher.combine(storage.priority)
+        hasher.combine(storage.correlationID)
+        hasher.combine(storage.replyTo)
+        hasher.combine(storage.expiration)
+        hasher.combine(storage.messageID)
+        hasher.combine(storage.timestamp)
+        hasher.combine(storage.type)
+        hasher.combine(storage.userID)
+        hasher.combine(storage.appID)
+        hasher.combine(storage.clusterID)
+    }
+}
+
+extension BasicProperties: CustomReflectable {
+    /// The fourteen properties, as if they were stored properties: `print` and `dump` show a
+    /// `BasicProperties` as they would a plain struct, not its storage.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "contentType": contentType as Any,
+                "contentEncoding": contentEncoding as Any,
+                "headers": headers as Any,
+                "deliveryMode": deliveryMode as Any,
+                "priority": priority as Any,
+                "correlationID": correlationID as Any,
+                "replyTo": replyTo as Any,
+                "expiration": expiration as Any,
+                "messageID": messageID as Any,
+                "timestamp": timestamp as Any,
+                "type": type as Any,
+                "userID": userID as Any,
+                "appID": appID as Any,
+                "clusterID": clusterID as Any,
+            ],
+            displayStyle: .struct)
     }
 }

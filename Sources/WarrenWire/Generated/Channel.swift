@@ -22,8 +22,14 @@ public struct ChannelOpen: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.outOfBand = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 20, methodID: 10, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.outOfBand = try reader.readShortString(orThrow: .malformedMethod(classID: 20, methodID: 10, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 20, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -71,8 +77,14 @@ public struct ChannelOpenOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.channelID = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 20, methodID: 11, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.channelID = try reader.readLongString(orThrow: .malformedMethod(classID: 20, methodID: 11, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 20, methodID: 11, reason: "trailing bytes")
         }
     }
@@ -120,9 +132,15 @@ public struct ChannelFlow: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 20, methodID: 20, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 20, methodID: 20, reason: "truncated"))
         self.active = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 20, methodID: 20, reason: "trailing bytes")
         }
     }
@@ -170,9 +188,15 @@ public struct ChannelFlowOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 20, methodID: 21, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 20, methodID: 21, reason: "truncated"))
         self.active = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 20, methodID: 21, reason: "trailing bytes")
         }
     }
@@ -229,11 +253,17 @@ public struct ChannelClose: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.replyCode = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
-        self.replyText = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
-        self.classID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
-        self.methodID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.replyCode = try reader.readShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        self.replyText = try reader.readShortString(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        self.classID = try reader.readShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        self.methodID = try reader.readShort(orThrow: .malformedMethod(classID: 20, methodID: 40, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 20, methodID: 40, reason: "trailing bytes")
         }
     }
@@ -278,7 +308,13 @@ public struct ChannelCloseOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 20, methodID: 41, reason: "trailing bytes")
         }
     }

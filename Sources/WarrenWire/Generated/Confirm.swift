@@ -22,9 +22,15 @@ public struct ConfirmSelect: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 85, methodID: 10, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 85, methodID: 10, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 85, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -66,7 +72,13 @@ public struct ConfirmSelectOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 85, methodID: 11, reason: "trailing bytes")
         }
     }

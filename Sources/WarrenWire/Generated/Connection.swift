@@ -34,12 +34,18 @@ public struct ConnectionStart: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.versionMajor = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
-        self.versionMinor = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
-        self.serverProperties = try buffer.readFieldTable()
-        self.mechanisms = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
-        self.locales = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.versionMajor = try reader.readOctet(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
+        self.versionMinor = try reader.readOctet(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
+        self.serverProperties = try reader.readFieldTable()
+        self.mechanisms = try reader.readLongString(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
+        self.locales = try reader.readLongString(orThrow: .malformedMethod(classID: 10, methodID: 10, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -102,11 +108,17 @@ public struct ConnectionStartOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.clientProperties = try buffer.readFieldTable()
-        self.mechanism = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
-        self.response = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
-        self.locale = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.clientProperties = try reader.readFieldTable()
+        self.mechanism = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
+        self.response = try reader.readLongString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
+        self.locale = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 11, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 11, reason: "trailing bytes")
         }
     }
@@ -160,8 +172,14 @@ public struct ConnectionSecure: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.challenge = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 20, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.challenge = try reader.readLongString(orThrow: .malformedMethod(classID: 10, methodID: 20, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 20, reason: "trailing bytes")
         }
     }
@@ -209,8 +227,14 @@ public struct ConnectionSecureOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.response = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 21, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.response = try reader.readLongString(orThrow: .malformedMethod(classID: 10, methodID: 21, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 21, reason: "trailing bytes")
         }
     }
@@ -264,10 +288,16 @@ public struct ConnectionTune: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.channelMax = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
-        self.frameMax = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
-        self.heartbeat = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.channelMax = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
+        self.frameMax = try reader.readLong(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
+        self.heartbeat = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 30, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 30, reason: "trailing bytes")
         }
     }
@@ -321,10 +351,16 @@ public struct ConnectionTuneOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.channelMax = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
-        self.frameMax = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
-        self.heartbeat = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.channelMax = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
+        self.frameMax = try reader.readLong(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
+        self.heartbeat = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 31, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 31, reason: "trailing bytes")
         }
     }
@@ -378,11 +414,17 @@ public struct ConnectionOpen: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.virtualHost = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
-        self.capabilities = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.virtualHost = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
+        self.capabilities = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 10, methodID: 40, reason: "truncated"))
         self.insist = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 40, reason: "trailing bytes")
         }
     }
@@ -435,8 +477,14 @@ public struct ConnectionOpenOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.knownHosts = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 41, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.knownHosts = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 41, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 41, reason: "trailing bytes")
         }
     }
@@ -493,11 +541,17 @@ public struct ConnectionClose: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.replyCode = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
-        self.replyText = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
-        self.classID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
-        self.methodID = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.replyCode = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        self.replyText = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        self.classID = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        self.methodID = try reader.readShort(orThrow: .malformedMethod(classID: 10, methodID: 50, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 50, reason: "trailing bytes")
         }
     }
@@ -542,7 +596,13 @@ public struct ConnectionCloseOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 51, reason: "trailing bytes")
         }
     }
@@ -587,8 +647,14 @@ public struct ConnectionBlocked: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.reason = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 60, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.reason = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 60, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 60, reason: "trailing bytes")
         }
     }
@@ -630,7 +696,13 @@ public struct ConnectionUnblocked: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 61, reason: "trailing bytes")
         }
     }
@@ -678,9 +750,15 @@ public struct ConnectionUpdateSecret: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.newSecret = try buffer.readAMQPLongString(orThrow: .malformedMethod(classID: 10, methodID: 70, reason: "truncated"))
-        self.reason = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 10, methodID: 70, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.newSecret = try reader.readLongString(orThrow: .malformedMethod(classID: 10, methodID: 70, reason: "truncated"))
+        self.reason = try reader.readShortString(orThrow: .malformedMethod(classID: 10, methodID: 70, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 70, reason: "trailing bytes")
         }
     }
@@ -724,7 +802,13 @@ public struct ConnectionUpdateSecretOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 10, methodID: 71, reason: "trailing bytes")
         }
     }

@@ -46,17 +46,23 @@ public struct ExchangeDeclare: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
-        self.type = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        self.type = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 40, methodID: 10, reason: "truncated"))
         self.passive = bits0 & 1 != 0
         self.durable = bits0 & 2 != 0
         self.autoDelete = bits0 & 4 != 0
         self.internal = bits0 & 8 != 0
         self.noWait = bits0 & 16 != 0
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -110,7 +116,13 @@ public struct ExchangeDeclareOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 11, reason: "trailing bytes")
         }
     }
@@ -164,12 +176,18 @@ public struct ExchangeDelete: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 40, methodID: 20, reason: "truncated"))
         self.ifUnused = bits0 & 1 != 0
         self.noWait = bits0 & 2 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 20, reason: "trailing bytes")
         }
     }
@@ -216,7 +234,13 @@ public struct ExchangeDeleteOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 21, reason: "trailing bytes")
         }
     }
@@ -276,14 +300,20 @@ public struct ExchangeBind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
-        self.destination = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
-        self.source = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self.destination = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self.source = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 40, methodID: 30, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 30, reason: "trailing bytes")
         }
     }
@@ -335,7 +365,13 @@ public struct ExchangeBindOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 31, reason: "trailing bytes")
         }
     }
@@ -395,14 +431,20 @@ public struct ExchangeUnbind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
-        self.destination = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
-        self.source = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self.destination = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self.source = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 40, methodID: 40, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 40, reason: "trailing bytes")
         }
     }
@@ -454,7 +496,13 @@ public struct ExchangeUnbindOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 40, methodID: 51, reason: "trailing bytes")
         }
     }

@@ -43,16 +43,22 @@ public struct QueueDeclare: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 50, methodID: 10, reason: "truncated"))
         self.passive = bits0 & 1 != 0
         self.durable = bits0 & 2 != 0
         self.exclusive = bits0 & 4 != 0
         self.autoDelete = bits0 & 8 != 0
         self.noWait = bits0 & 16 != 0
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -116,10 +122,16 @@ public struct QueueDeclareOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
-        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
-        self.consumerCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
+        self.messageCount = try reader.readLong(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
+        self.consumerCount = try reader.readLong(orThrow: .malformedMethod(classID: 50, methodID: 11, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 11, reason: "trailing bytes")
         }
     }
@@ -184,14 +196,20 @@ public struct QueueBind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 50, methodID: 20, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 20, reason: "trailing bytes")
         }
     }
@@ -243,7 +261,13 @@ public struct QueueBindOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 21, reason: "trailing bytes")
         }
     }
@@ -294,11 +318,17 @@ public struct QueuePurge: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 50, methodID: 30, reason: "truncated"))
         self.noWait = bits0 & 1 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 30, reason: "trailing bytes")
         }
     }
@@ -350,8 +380,14 @@ public struct QueuePurgeOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 31, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.messageCount = try reader.readLong(orThrow: .malformedMethod(classID: 50, methodID: 31, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 31, reason: "trailing bytes")
         }
     }
@@ -409,13 +445,19 @@ public struct QueueDelete: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
-        let bits0 = try buffer.readAMQPOctet(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
+        let bits0 = try reader.readOctet(orThrow: .malformedMethod(classID: 50, methodID: 40, reason: "truncated"))
         self.ifUnused = bits0 & 1 != 0
         self.ifEmpty = bits0 & 2 != 0
         self.noWait = bits0 & 4 != 0
-        guard buffer.readableBytes == 0 else {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 40, reason: "trailing bytes")
         }
     }
@@ -469,8 +511,14 @@ public struct QueueDeleteOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.messageCount = try buffer.readAMQPLong(orThrow: .malformedMethod(classID: 50, methodID: 41, reason: "truncated"))
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.messageCount = try reader.readLong(orThrow: .malformedMethod(classID: 50, methodID: 41, reason: "truncated"))
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 41, reason: "trailing bytes")
         }
     }
@@ -528,12 +576,18 @@ public struct QueueUnbind: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        self.ticket = try buffer.readAMQPShort(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
-        self.queue = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
-        self.exchange = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
-        self.routingKey = try buffer.readAMQPShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
-        self.arguments = try buffer.readFieldTable()
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        self.ticket = try reader.readShort(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.queue = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.exchange = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.routingKey = try reader.readShortString(orThrow: .malformedMethod(classID: 50, methodID: 50, reason: "truncated"))
+        self.arguments = try reader.readFieldTable()
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 50, reason: "trailing bytes")
         }
     }
@@ -582,7 +636,13 @@ public struct QueueUnbindOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 50, methodID: 51, reason: "trailing bytes")
         }
     }

@@ -16,7 +16,13 @@ public struct TxSelect: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 90, methodID: 10, reason: "trailing bytes")
         }
     }
@@ -55,7 +61,13 @@ public struct TxSelectOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 90, methodID: 11, reason: "trailing bytes")
         }
     }
@@ -94,7 +106,13 @@ public struct TxCommit: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 90, methodID: 20, reason: "trailing bytes")
         }
     }
@@ -133,7 +151,13 @@ public struct TxCommitOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 90, methodID: 21, reason: "trailing bytes")
         }
     }
@@ -172,7 +196,13 @@ public struct TxRollback: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 90, methodID: 30, reason: "trailing bytes")
         }
     }
@@ -211,7 +241,13 @@ public struct TxRollbackOk: AMQPMethodArguments {
 
     @inlinable
     public init(decoding buffer: inout ByteBuffer) throws(AMQPWireError) {
-        guard buffer.readableBytes == 0 else {
+        self = try buffer.readWithAMQPReader { (reader) throws(AMQPWireError) in try Self(reading: &reader) }
+    }
+
+    /// Decodes the arguments from a payload read in one access to the buffer (see ``AMQPReader``).
+    @inlinable
+    init(reading reader: inout AMQPReader) throws(AMQPWireError) {
+        guard reader.remaining == 0 else {
             throw .malformedMethod(classID: 90, methodID: 31, reason: "trailing bytes")
         }
     }
