@@ -48,7 +48,7 @@ struct DeadLetterChainScenarios {
                 try await ch.publish(ByteBuffer(string: "loop"), routingKey: q,
                                      properties: BasicProperties(headers: ["b": "2", "a": "1"]))
                 for round in 1...3 {
-                    let got = try #require(try await ch.get(q))
+                    let got = try #require(try await Scenario.getEventually(ch, q))
                     t.record(got.message, prefix: "round \(round) [left \(got.messageCount)]")
                     try await ch.reject(deliveryTag: got.message.deliveryTag, requeue: false)
                     try await Task.sleep(for: .milliseconds(100))
@@ -109,7 +109,7 @@ struct DeadLetterChainScenarios {
                 try await ch.queueDeclare(b, arguments: ["x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(a)])
                 try await ch.publish(ByteBuffer(string: "bounce"), routingKey: a)
                 for (round, q) in [a, b, a, b, a].enumerated() {
-                    let got = try #require(try await ch.get(q))
+                    let got = try #require(try await Scenario.getEventually(ch, q))
                     t.record(got.message, prefix: "round \(round + 1) from \(t.normalise(q))")
                     if round == 2 {
                         try await ch.nack(deliveryTag: got.message.deliveryTag, requeue: false)

@@ -132,6 +132,8 @@ struct RequeueScenarios {
                 t.record("declare-ok \(first.messageCount) \(first.consumerCount)")
                 t.record(try await ch.get(q), prefix: "get on empty")
                 for i in 1...6 { try await ch.publish(ByteBuffer(string: "m\(i)"), routingKey: q) }
+                // RabbitMQ enqueues asynchronously; let the publishes land before counting.
+                try await Task.sleep(for: .milliseconds(200))
                 t.record(try await ch.get(q), prefix: "get 1")
                 t.record(try await ch.get(q, noAck: true), prefix: "get 2 no-ack")
                 let again = try await ch.queueDeclare(q)
@@ -149,6 +151,8 @@ struct RequeueScenarios {
                 t.record("with consumer: \(withConsumer.messageCount) \(withConsumer.consumerCount)")
                 try await other.close()
                 for i in 7...9 { try await ch.publish(ByteBuffer(string: "m\(i)"), routingKey: q) }
+                // RabbitMQ enqueues asynchronously; let the publishes land before counting.
+                try await Task.sleep(for: .milliseconds(200))
                 let held = try #require(try await ch.get(q))
                 t.record(held, prefix: "held")
                 t.record("delete-ok \(try await ch.queueDelete(q))")

@@ -64,6 +64,16 @@ enum Scenario {
     }
 
     /// basic.get with no-ack until the queue is empty; each message recorded under `label`.
+    /// basic.get, retried for up to three seconds: RabbitMQ enqueues publishes and dead letters
+    /// asynchronously, so a get right after them can come back empty.
+    static func getEventually(_ channel: AMQPChannel, _ queue: String) async throws -> AMQPGetResult? {
+        for _ in 0..<60 {
+            if let got = try await channel.get(queue) { return got }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     static func drain(_ channel: AMQPChannel, _ queue: String, into t: inout Transcript, label: String) async throws {
         var n = 0
         while let got = try await channel.get(queue, noAck: true) {
