@@ -25,6 +25,15 @@ struct QueueArguments {
     var deliveryLimit: Int64?
     var lazy = false
 
+    /// Erlang's timer limit, which RabbitMQ applies to x-message-ttl and x-expires (ms).
+    static let maximumTimer: Int64 = 4_294_967_295
+
+    static let checkOrder = [
+        "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
+        "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-queue-type",
+        "x-single-active-consumer", "x-delivery-limit",
+    ]
+
     /// Checks the arguments as RabbitMQ 3.10 does; errors read "invalid arg 'KEY' for queue
     /// 'NAME' in vhost 'VHOST': REASON" with RabbitMQ's Erlang-term reasons.
     init(_ table: FieldTable, queue: String, vhost: String) throws(BrokerError) {
@@ -48,13 +57,19 @@ struct QueueArguments {
             }
             return text
         }
-        for (key, value) in table.entries {
+        // RabbitMQ checks arguments in a fixed order, so the first refusal reported is the same.
+        for key in Self.checkOrder {
+            guard let value = table[key] else { continue }
             switch key {
-            case "x-message-ttl": messageTTL = try nonNegative(key, value)
+            case "x-message-ttl":
+                let n = try nonNegative(key, value)
+                if n > Self.maximumTimer { throw fail(key, "{value_too_big,\(n)}") }
+                messageTTL = n
             case "x-expires":
                 let n = try integer(key, value)
                 if n == 0 { throw fail(key, "{value_zero,0}") }
                 if n < 0 { throw fail(key, "{value_negative,\(n)}") }
+                if n > Self.maximumTimer { throw fail(key, "{value_too_big,\(n)}") }
                 expires = n
             case "x-max-length": maxLength = try nonNegative(key, value)
             case "x-max-length-bytes": maxLengthBytes = try nonNegative(key, value)
@@ -82,7 +97,7 @@ struct QueueArguments {
                 guard text == "default" || text == "lazy" else { throw fail(key, "invalid_queue_mode") }
                 lazy = text == "lazy"
             default:
-                // RabbitMQ ignores arguments it does not know.
+                // Unreachable: every key in checkOrder has a case; unknown keys are never looked at.
                 break
             }
         }

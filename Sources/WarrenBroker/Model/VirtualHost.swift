@@ -151,46 +151,45 @@ final class VirtualHost {
     // MARK: Routing
 
     /// The queues a message published to `exchange` reaches, each once, following
-    /// exchange-to-exchange bindings and alternate exchanges.
+    /// exchange-to-exchange bindings. As in RabbitMQ, every exchange on the way falls back to its
+    /// own alternate exchange when its bindings match nothing at all.
     func route(_ exchange: Exchange, routingKey: String, headers: FieldTable?) -> [BrokerQueue] {
-        var alternatesTried: Set<String> = []
-        return route(exchange, routingKey: routingKey, headers: headers, alternatesTried: &alternatesTried)
-    }
-
-    private func route(
-        _ exchange: Exchange, routingKey: String, headers: FieldTable?, alternatesTried: inout Set<String>
-    ) -> [BrokerQueue] {
         if exchange.name.isEmpty {
             // The default exchange routes to the queue named by the key, with no bindings stored.
             return queues[routingKey].map { [$0] } ?? []
         }
         var pending: [BindingDestination] = []
-        exchange.route(routingKey: routingKey, headers: headers, into: &pending)
+        Self.destinations(of: exchange, routingKey: routingKey, headers: headers, into: &pending)
         var result: [BrokerQueue] = []
         if pending.count == 1, case .queue(let name) = pending[0] {
             // The common case: one binding to one queue.
             if let queue = queues[name] { result.append(queue) }
-        } else if !pending.isEmpty {
-            var seenQueues = Set<String>()
-            var seenExchanges: Set<String> = [exchange.name]
-            var index = 0
-            while index < pending.count {
-                let destination = pending[index]
-                index += 1
-                switch destination {
-                case .queue(let name):
-                    if let queue = queues[name], seenQueues.insert(name).inserted { result.append(queue) }
-                case .exchange(let name):
-                    guard seenExchanges.insert(name).inserted, let next = exchanges[name] else { continue }
-                    next.route(routingKey: routingKey, headers: headers, into: &pending)
-                }
+            return result
+        }
+        var seenQueues = Set<String>()
+        var seenExchanges: Set<String> = [exchange.name]
+        var index = 0
+        while index < pending.count {
+            let destination = pending[index]
+            index += 1
+            switch destination {
+            case .queue(let name):
+                if let queue = queues[name], seenQueues.insert(name).inserted { result.append(queue) }
+            case .exchange(let name):
+                guard seenExchanges.insert(name).inserted, let next = exchanges[name] else { continue }
+                Self.destinations(of: next, routingKey: routingKey, headers: headers, into: &pending)
             }
         }
-        if result.isEmpty, let alternate = exchange.alternateExchange,
-            alternatesTried.insert(exchange.name).inserted, let alternateExchange = exchanges[alternate]
-        {
-            return route(alternateExchange, routingKey: routingKey, headers: headers, alternatesTried: &alternatesTried)
-        }
         return result
+    }
+
+    private static func destinations(
+        of exchange: Exchange, routingKey: String, headers: FieldTable?, into pending: inout [BindingDestination]
+    ) {
+        let before = pending.count
+        exchange.route(routingKey: routingKey, headers: headers, into: &pending)
+        if pending.count == before, let alternate = exchange.alternateExchange {
+            pending.append(.exchange(alternate))
+        }
     }
 }

@@ -86,7 +86,7 @@ final class HeadersRouter: Router {
         let mode = arguments["x-match"]?.stringValue ?? "all"
         let includeX = mode.hasSuffix("-with-x")
         let any = mode.hasPrefix("any")
-        for (key, wanted) in arguments.entries where includeX || !key.hasPrefix("x-") {
+        for (key, wanted) in arguments.entries where key != "x-match" && (includeX || !key.hasPrefix("x-")) {
             let found = headers.first(where: { $0.0 == key })?.1
             let hit: Bool
             if case .void = wanted { hit = found != nil } else { hit = found.map { valuesMatch($0, wanted) } ?? false }
