@@ -40,6 +40,9 @@ public struct BrokerConfiguration: Sendable {
     /// blocked until consumers bring it back down. Defaults to 40% of physical memory, like
     /// RabbitMQ's `vm_memory_high_watermark`.
     public var memoryLimit: Int
+    /// A client that has not opened its connection (header, login, tune, open) by then is
+    /// disconnected: RabbitMQ's `handshake_timeout`, 10 s.
+    public var handshakeTimeout: TimeAmount = .seconds(10)
 
     public init(
         host: String = "127.0.0.1", amqpPort: Int = 5672,

@@ -36,6 +36,8 @@ final class ServerConnection: ChannelInboundHandler {
     private var silentTicks = 0
     private var flushScheduled = false
     private var closeTimeout: Scheduled<Void>?
+    private var handshakeTimeout: Scheduled<Void>?
+    private var heartbeatSeconds: UInt16 = 0
 
     var username: String { handshake.username }
     var clientCapabilities: ClientCapabilities { handshake.capabilities }
@@ -65,6 +67,16 @@ final class ServerConnection: ChannelInboundHandler {
         self.context = context
         peerAddress = context.channel.remoteAddress
         broker.register(self)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        handshakeTimeout = context.eventLoop.scheduleTask(in: broker.configuration.handshakeTimeout) {
+            bound.value.handshakeTimedOut()
+        }
+    }
+
+    /// The client did not finish the handshake in time; like RabbitMQ, just drop the socket.
+    private func handshakeTimedOut() {
+        guard phase == .awaitingHeader || phase == .handshake else { return }
+        closeSocket()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -222,10 +234,12 @@ final class ServerConnection: ChannelInboundHandler {
                 self.frameMax = frameMax == 0 ? broker.configuration.frameMax : frameMax
                 self.channelMax = channelMax == 0 ? broker.configuration.channelMax : channelMax
                 decoder.frameMax = self.frameMax
+                heartbeatSeconds = heartbeat
                 startHeartbeats(heartbeat)
             case .opened(let vhostName, let reply):
                 vhost = broker.vhosts[vhostName]
                 phase = .open
+                handshakeTimeout?.cancel()
                 try write(channel: 0, reply)
                 flush()
             case .fail(let error):
@@ -235,9 +249,15 @@ final class ServerConnection: ChannelInboundHandler {
         }
         switch method {
         case .connectionClose:
+            // As RabbitMQ does: release everything now, answer, and leave closing the socket to the
+            // client (a client that sees EOF before it reads close-ok reports an error), closing it
+            // ourselves only after the heartbeat interval, at most 30 s.
+            flushConfirms()
+            phase = .closing
             send(channel: 0, ConnectionCloseOk())
             flush()
-            closeSocket()
+            releaseResources()
+            scheduleCloseTimeout(seconds: heartbeatSeconds > 0 ? min(Int64(heartbeatSeconds), 30) : 30)
         case .connectionCloseOk:
             closeSocket()
         case .connectionUpdateSecret:
@@ -369,10 +389,10 @@ final class ServerConnection: ChannelInboundHandler {
         scheduleCloseTimeout()
     }
 
-    private func scheduleCloseTimeout() {
+    private func scheduleCloseTimeout(seconds: Int64 = 3) {
         guard let context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        closeTimeout = context.eventLoop.scheduleTask(in: .seconds(3)) { bound.value.closeSocket() }
+        closeTimeout = context.eventLoop.scheduleTask(in: .seconds(seconds)) { bound.value.closeSocket() }
     }
 
     private func closeSocket() {
@@ -380,6 +400,7 @@ final class ServerConnection: ChannelInboundHandler {
         phase = .closed
         flush()
         closeTimeout?.cancel()
+        handshakeTimeout?.cancel()
         context?.close(promise: nil)
         releaseResources()
     }
@@ -387,6 +408,7 @@ final class ServerConnection: ChannelInboundHandler {
     private func tearDown() {
         phase = .closed
         closeTimeout?.cancel()
+        handshakeTimeout?.cancel()
         releaseResources()
         broker.unregister(self)
     }
