@@ -12,6 +12,8 @@ final class BrokerCore {
     /// Raised while the message bytes held exceed the configured limit: publishers are blocked.
     private(set) var memoryAlarm = false
     private var memoryCheck: RepeatedTask?
+    /// Direct reply-to consumers by the key in their `amq.rabbitmq.reply-to.KEY` address.
+    var replyConsumers: [String: ServerChannel.ReplyConsumer] = [:]
 
     init(configuration: BrokerConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration

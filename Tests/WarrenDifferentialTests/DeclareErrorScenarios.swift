@@ -88,7 +88,7 @@ struct DeclareErrorScenarios {
                 try await connection.close()
             }
         }
-        Scenario.expectSame(results, knownGap: "quorum/stream property checks and some argument-error texts differ from RabbitMQ")
+        Scenario.expectSame(results)
     }
 
     static let exchangeAttempts: [Attempt] = [
@@ -162,7 +162,7 @@ struct DeclareErrorScenarios {
                 try await connection.close()
             }
         }
-        Scenario.expectSame(results, knownGap: "system-exchange, x-match validation and some exchange/bind error texts differ")
+        Scenario.expectSame(results)
     }
 }
 

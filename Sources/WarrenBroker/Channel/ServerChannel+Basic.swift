@@ -13,8 +13,8 @@ extension ServerChannel {
         if let userID = header.properties.userID, userID != connection.username {
             throw .precondition("user_id property set to '\(userID)' but authenticated user was '\(connection.username)'")
         }
-        let message = Message(exchange: publish.exchange, routingKey: publish.routingKey,
-                              properties: header.properties, body: body)
+        let message = try Message.published(exchange: publish.exchange, routingKey: publish.routingKey,
+                                            properties: try rewriteReplyTo(header.properties), body: body)
         var sequence: UInt64?
         if confirmMode {
             publishSequence += 1
@@ -32,7 +32,12 @@ extension ServerChannel {
     func route(_ message: Message, exchangeName: String, mandatory: Bool, sequence: UInt64?) throws(BrokerError) {
         let exchange = try vhost.exchange(exchangeName)
         exchange.publishedIn += 1
-        let queues = vhost.route(exchange, routingKey: message.routingKey, headers: message.properties.headers)
+        if exchangeName.isEmpty && message.routingKey.hasPrefix(Self.replyToPrefix) {
+            deliverReply(message)
+            if let sequence { confirmRouted(sequence) }
+            return
+        }
+        let queues = vhost.route(exchange, routingKeys: message.routes, headers: message.properties.headers)
         var refused = false
         if queues.isEmpty {
             if mandatory {
@@ -51,12 +56,18 @@ extension ServerChannel {
         if let sequence {
             if refused {
                 nackPublish(sequence)
+                connection.channelsWithPendingConfirms.insert(id)
             } else {
-                if confirmAckPending == nil { confirmAckFirst = sequence }
-                confirmAckPending = sequence
+                confirmRouted(sequence)
             }
-            connection.channelsWithPendingConfirms.insert(id)
         }
+    }
+
+    /// Queues the publisher's ack for `sequence`, sent coalesced after the read batch.
+    private func confirmRouted(_ sequence: UInt64) {
+        if confirmAckPending == nil { confirmAckFirst = sequence }
+        confirmAckPending = sequence
+        connection.channelsWithPendingConfirms.insert(id)
     }
 
     private func nackPublish(_ sequence: UInt64) {
@@ -77,9 +88,10 @@ extension ServerChannel {
     // MARK: Consumers
 
     func consume(_ consume: BasicConsume) throws(BrokerError) {
+        if consume.queue == Self.replyToQueue { return try consumeReplies(consume) }
         let queue = try accessibleQueue(consume.queue)
         let tag = consume.consumerTag.isEmpty ? "amq.ctag-" + ServerChannel.randomToken() : consume.consumerTag
-        if consumers[tag] != nil {
+        if consumers[tag] != nil || replyConsumer?.tag == tag {
             throw .notAllowed("attempt to reuse consumer tag '\(tag)'")
         }
         if queue.consumers.contains(where: \.exclusive) || (consume.exclusive && queue.consumerCount > 0) {

@@ -8,10 +8,7 @@ extension ServerChannel {
             try vhost.declareExchange(declare)
             if !declare.noWait { connection.send(channel: id, ExchangeDeclareOk()) }
         case .exchangeDelete(let delete):
-            // Deleting a missing exchange succeeds, as in RabbitMQ 3.10.
-            if vhost.exchanges[delete.exchange] != nil || delete.exchange.isEmpty || delete.exchange.hasPrefix("amq.") {
-                try vhost.deleteExchange(delete.exchange, ifUnused: delete.ifUnused)
-            }
+            try vhost.deleteExchange(delete.exchange, ifUnused: delete.ifUnused)
             if !delete.noWait { connection.send(channel: id, ExchangeDeleteOk()) }
         case .exchangeBind(let bind):
             try vhost.bind(Binding(source: bind.source, destination: .exchange(bind.destination),
@@ -24,14 +21,14 @@ extension ServerChannel {
         case .queueDeclare(let declare):
             try declareQueue(declare)
         case .queueBind(let bind):
-            let queue = try accessibleQueue(bind.queue)
-            try vhost.bind(Binding(source: bind.exchange, destination: .queue(queue.name), routingKey: bind.routingKey,
-                                   arguments: bind.arguments))
+            try vhost.bind(Binding(source: bind.exchange, destination: .queue(queueName(bind.queue)),
+                                   routingKey: bind.routingKey, arguments: bind.arguments),
+                           checkAccess: checkExclusive)
             if !bind.noWait { connection.send(channel: id, QueueBindOk()) }
         case .queueUnbind(let unbind):
-            let queue = try accessibleQueue(unbind.queue)
-            try vhost.unbind(Binding(source: unbind.exchange, destination: .queue(queue.name),
-                                     routingKey: unbind.routingKey, arguments: unbind.arguments))
+            try vhost.unbind(Binding(source: unbind.exchange, destination: .queue(queueName(unbind.queue)),
+                                     routingKey: unbind.routingKey, arguments: unbind.arguments),
+                             checkAccess: checkExclusive)
             connection.send(channel: id, QueueUnbindOk())
         case .queuePurge(let purge):
             let count = try accessibleQueue(purge.queue).purge()
@@ -95,7 +92,14 @@ extension ServerChannel {
             reply(declare, existing)
             return
         }
+        // RabbitMQ's channel checks the dead-letter exchange's type before the queue's arguments.
+        if let dlx = declare.arguments["x-dead-letter-exchange"], dlx.stringValue == nil {
+            throw .precondition("invalid type '\(ArgumentEquivalence.typeName(dlx))' for arg 'x-dead-letter-exchange' "
+                + "in queue '\(name)' in vhost '\(vhost.name)'")
+        }
         let settings = try QueueArguments(declare.arguments, queue: name, vhost: vhost.name)
+        try settings.checkProperties(durable: declare.durable && !declare.exclusive, exclusive: declare.exclusive,
+                                     autoDelete: declare.autoDelete, queue: name, vhost: vhost.name)
         let queue = BrokerQueue(
             name: name, durable: declare.durable && !declare.exclusive, autoDelete: declare.autoDelete,
             exclusiveOwner: declare.exclusive ? ObjectIdentifier(connection) : nil, arguments: declare.arguments,
@@ -129,57 +133,8 @@ extension ServerChannel {
                        "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-priority", "x-queue-type",
                        "x-single-active-consumer", "x-delivery-limit", "x-queue-mode"]
         for key in checked {
-            let received = declare.arguments[key]
-            let current = queue.arguments[key]
-            if !Self.sameArgument(received, current) {
-                // RabbitMQ's wording: values alone when both are set, with their types when one is missing.
-                if let received, let current {
-                    throw inequivalent(key, "'\(Self.text(received))'", "'\(Self.text(current))'")
-                }
-                throw inequivalent(key, Self.describeArgument(received), Self.describeArgument(current))
-            }
-        }
-    }
-
-    private static func sameArgument(_ a: FieldValue?, _ b: FieldValue?) -> Bool {
-        switch (a, b) {
-        case (nil, nil): return true
-        case (let x?, let y?):
-            if let i = x.int64Value, let j = y.int64Value { return i == j }
-            return x == y
-        default: return false
-        }
-    }
-
-    private static func text(_ value: FieldValue) -> String {
-        value.stringValue ?? value.int64Value.map(String.init) ?? value.boolValue.map(String.init) ?? "\(value)"
-    }
-
-    private static func describeArgument(_ value: FieldValue?) -> String {
-        guard let value else { return "none" }
-        return "the value '\(text(value))' of type '\(typeName(value))'"
-    }
-
-    /// RabbitMQ's names for field-table types.
-    static func typeName(_ value: FieldValue) -> String {
-        switch value {
-        case .bool: return "bool"
-        case .int8: return "byte"
-        case .uint8: return "unsignedbyte"
-        case .int16: return "short"
-        case .uint16: return "unsignedshort"
-        case .int32: return "signedint"
-        case .uint32: return "unsignedint"
-        case .int64: return "long"
-        case .float: return "float"
-        case .double: return "double"
-        case .decimal: return "decimal"
-        case .string, .binaryString: return "longstr"
-        case .array: return "array"
-        case .timestamp: return "timestamp"
-        case .table: return "table"
-        case .void: return "void"
-        case .bytes: return "binary"
+            try ArgumentEquivalence.check(key, received: declare.arguments, current: queue.arguments,
+                                          subject: "queue '\(queue.name)' in vhost '\(vhost.name)'")
         }
     }
 

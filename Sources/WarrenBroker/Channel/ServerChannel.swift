@@ -45,6 +45,9 @@ final class ServerChannel: ConsumerChannel {
     /// The first sequence number in that pending run: a run of one is acked with multiple=false.
     var confirmAckFirst: UInt64?
 
+    /// The consumer of `amq.rabbitmq.reply-to` on this channel, if any.
+    var replyConsumer: ReplyConsumer?
+
     var transactional = false
     var txPublishes: [PendingPublish] = []
     var txAcks: [PendingAck] = []
@@ -83,7 +86,7 @@ final class ServerChannel: ConsumerChannel {
         case .basicConsume(let consume):
             try self.consume(consume)
         case .basicCancel(let cancel):
-            cancelConsumer(tag: cancel.consumerTag)
+            if !cancelReplies(tag: cancel.consumerTag) { cancelConsumer(tag: cancel.consumerTag) }
             if !cancel.noWait { connection.send(channel: id, BasicCancelOk(consumerTag: cancel.consumerTag)) }
         case .basicGet(let get):
             try self.get(get)
@@ -163,5 +166,6 @@ final class ServerChannel: ConsumerChannel {
         isClosing = true
         requeueAllUnacked()
         for (tag, _) in consumers { cancelConsumer(tag: tag) }
+        if let reply = replyConsumer { _ = cancelReplies(tag: reply.tag) }
     }
 }

@@ -40,6 +40,20 @@ final class Exchange {
 
     var alternateExchange: String? { arguments["alternate-exchange"]?.stringValue }
 
+    /// The exchange type's check of a new binding: a headers exchange accepts only RabbitMQ's
+    /// four x-match values.
+    func validate(_ binding: Binding) throws(BrokerError) {
+        guard type == .headers, let match = binding.arguments["x-match"] else { return }
+        guard let text = match.stringValue else {
+            throw .precondition("Invalid x-match field type \(ArgumentEquivalence.typeName(match)) (value "
+                + "\(ArgumentEquivalence.erlangTerm(match))); expected longstr")
+        }
+        guard ["all", "any", "all-with-x", "any-with-x"].contains(text) else {
+            throw .precondition("Invalid x-match field value \(ArgumentEquivalence.erlangTerm(match)); expected all, "
+                + "any, all-with-x, or any-with-x")
+        }
+    }
+
     /// Adds a binding unless an identical one exists; returns whether it was added.
     @discardableResult
     func bind(_ binding: Binding) -> Bool {

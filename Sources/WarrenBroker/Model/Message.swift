@@ -8,12 +8,41 @@ final class Message {
     let routingKey: String
     let properties: BasicProperties
     let body: ByteBuffer
+    /// Every key the message is routed by: the routing key, then the CC and BCC keys it was
+    /// published with (the BCC header itself is gone). Dead lettering without a dead-letter
+    /// routing key routes by these again.
+    let routes: [String]
 
-    init(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer) {
+    init(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer, routes: [String]? = nil) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.properties = properties
         self.body = body
+        self.routes = routes ?? [routingKey]
+    }
+
+    /// A message as published: sender-selected distribution adds the string entries of the `CC`
+    /// and `BCC` array headers as routing keys and removes `BCC`, as RabbitMQ does; a CC or BCC
+    /// header that is not an array makes the message invalid (406).
+    static func published(exchange: String, routingKey: String, properties: BasicProperties,
+                          body: ByteBuffer) throws(BrokerError) -> Message {
+        guard let headers = properties.headers, headers["CC"] != nil || headers["BCC"] != nil else {
+            return Message(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
+        }
+        var routes = [routingKey]
+        for name in ["CC", "BCC"] {
+            guard let value = headers[name] else { continue }
+            guard case .array(let keys) = value else {
+                throw .precondition("invalid message: {unacceptable_type_in_header,\"\(name)\","
+                    + "\(ArgumentEquivalence.typeName(value))}")
+            }
+            routes += keys.compactMap(\.stringValue)
+        }
+        var stripped = properties
+        if headers["BCC"] != nil {
+            stripped.headers = FieldTable(headers.entries.filter { $0.0 != "BCC" })
+        }
+        return Message(exchange: exchange, routingKey: routingKey, properties: stripped, body: body, routes: routes)
     }
 
     var isPersistent: Bool { properties.deliveryMode == 2 }

@@ -9,19 +9,14 @@ enum DeadLetterReason: String {
 
 extension VirtualHost {
     /// Republishes a message to its queue's dead-letter exchange, with the x-death header and
-    /// the x-first-death-* headers that RabbitMQ 3.10 writes. Without a DLX the message is dropped.
+    /// the x-first-death-* headers that RabbitMQ 3.10 writes, routed by the dead-letter routing key
+    /// or else by every key the message was published with (CC and BCC included). Without a DLX
+    /// the message is dropped.
     func deadLetter(_ message: Message, from queue: BrokerQueue, reason: DeadLetterReason) {
         guard let dlxName = queue.settings.deadLetterExchange, let dlx = exchanges[dlxName] else { return }
         let deadLettered = Self.deadLetteredCopy(of: message, from: queue.name, reason: reason,
                                                  routingKey: queue.settings.deadLetterRoutingKey, exchange: dlxName)
-        let keys = queue.settings.deadLetterRoutingKey.map { [$0] } ?? message.routingKeys
-        var targets: [BrokerQueue] = []
-        for key in keys {
-            for target in route(dlx, routingKey: key, headers: deadLettered.properties.headers)
-            where !targets.contains(where: { $0 === target }) {
-                targets.append(target)
-            }
-        }
+        let targets = route(dlx, routingKeys: deadLettered.routes, headers: deadLettered.properties.headers)
         dlx.publishedIn += 1
         for target in targets where !Self.isCycle(deadLettered, into: target) {
             dlx.routedOut += 1
@@ -84,6 +79,8 @@ extension VirtualHost {
         // The per-message TTL is removed so the message does not expire again in the DLQ.
         properties.expiration = nil
         headers["x-death"] = .array(deaths)
+        // A dead-letter routing key replaces the CC keys too, so the CC header goes.
+        if routingKey != nil { headers = FieldTable(headers.entries.filter { $0.0 != "CC" }) }
         if headers["x-first-death-reason"] == nil {
             headers["x-first-death-reason"] = .string(reason.rawValue)
             headers["x-first-death-queue"] = .string(queueName)
@@ -93,6 +90,6 @@ extension VirtualHost {
         // sorted bytewise (nested tables and arrays keep their order).
         properties.headers = Self.sortedKeys(headers)
         return Message(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
-                       body: message.body)
+                       body: message.body, routes: routingKey.map { [$0] } ?? message.routes)
     }
 }

@@ -29,54 +29,54 @@ final class VirtualHost {
         return exchange
     }
 
+    /// exchange.declare, with RabbitMQ's order of checks: the type, the default exchange, then
+    /// equivalence with an existing exchange or the reserved prefix and alternate exchange of a new one.
     func declareExchange(_ d: ExchangeDeclare) throws(BrokerError) {
         if d.passive {
+            try Self.checkNotDefault(d.exchange)
             _ = try exchange(d.exchange)
             return
-        }
-        if d.exchange.isEmpty || d.exchange.hasPrefix("amq.") {
-            throw .accessRefused("exchange name '\(d.exchange)' contains reserved prefix 'amq.*'")
         }
         guard let type = ExchangeType(rawValue: d.type) else {
             throw .commandInvalid("unknown exchange type '\(d.type)'")
         }
+        try Self.checkNotDefault(d.exchange)
+        let subject = "exchange '\(d.exchange)' in vhost '\(name)'"
         if let existing = exchanges[d.exchange] {
-            guard existing.type == type, existing.durable == d.durable, existing.autoDelete == d.autoDelete,
-                existing.isInternal == d.internal, existing.arguments == d.arguments
-            else {
-                throw .precondition(
-                    "inequivalent arg '\(Self.firstDifference(existing, d))' for exchange '\(d.exchange)' in vhost "
-                        + "'\(name)': received \(Self.describeDifference(existing, d))")
+            func inequivalent(_ what: String, _ received: Any, _ current: Any) -> BrokerError {
+                .precondition("inequivalent arg '\(what)' for \(subject): received '\(received)' but current is '\(current)'")
             }
+            if existing.type != type { throw inequivalent("type", d.type, existing.type.rawValue) }
+            if existing.durable != d.durable { throw inequivalent("durable", d.durable, existing.durable) }
+            if existing.autoDelete != d.autoDelete { throw inequivalent("auto_delete", d.autoDelete, existing.autoDelete) }
+            if existing.isInternal != d.internal { throw inequivalent("internal", d.internal, existing.isInternal) }
+            // Of the arguments RabbitMQ compares only the alternate exchange.
+            try ArgumentEquivalence.check("alternate-exchange", received: d.arguments, current: existing.arguments,
+                                          subject: subject)
             return
+        }
+        if d.exchange.hasPrefix("amq.") {
+            throw .accessRefused("exchange name '\(d.exchange)' contains reserved prefix 'amq.*'")
+        }
+        if let alternate = d.arguments["alternate-exchange"], alternate.stringValue == nil {
+            throw .precondition("invalid type '\(ArgumentEquivalence.typeName(alternate))' for arg "
+                + "'alternate-exchange' in \(subject)")
         }
         exchanges[d.exchange] = Exchange(name: d.exchange, type: type, durable: d.durable, autoDelete: d.autoDelete,
                                          isInternal: d.internal, arguments: d.arguments)
     }
 
-    private static func firstDifference(_ e: Exchange, _ d: ExchangeDeclare) -> String {
-        if e.type.rawValue != d.type { return "type" }
-        if e.durable != d.durable { return "durable" }
-        if e.autoDelete != d.autoDelete { return "auto_delete" }
-        if e.isInternal != d.internal { return "internal" }
-        return "arguments"
+    static func checkNotDefault(_ exchange: String) throws(BrokerError) {
+        if exchange.isEmpty { throw .accessRefused("operation not permitted on the default exchange") }
     }
 
-    private static func describeDifference(_ e: Exchange, _ d: ExchangeDeclare) -> String {
-        switch firstDifference(e, d) {
-        case "type": return "'\(d.type)' but current is '\(e.type.rawValue)'"
-        case "durable": return "'\(d.durable)' but current is '\(e.durable)'"
-        case "auto_delete": return "'\(d.autoDelete)' but current is '\(e.autoDelete)'"
-        case "internal": return "'\(d.internal)' but current is '\(e.isInternal)'"
-        default: return "'\(d.arguments)' but current is '\(e.arguments)'"
-        }
-    }
-
+    /// exchange.delete: never the default or an amq.* exchange; a missing exchange is no error.
     func deleteExchange(_ name: String, ifUnused: Bool) throws(BrokerError) {
-        if name.isEmpty || name.hasPrefix("amq.") {
-            throw .accessRefused("operation not permitted on the default exchange")
+        try Self.checkNotDefault(name)
+        if name.hasPrefix("amq.") {
+            throw .accessRefused("deletion of system exchange '\(name)' in vhost '\(self.name)' not allowed")
         }
-        let target = try exchange(name)
+        guard let target = exchanges[name] else { return }
         if ifUnused && (!target.bindings.isEmpty || hasBindings(to: .exchange(name))) {
             throw .precondition("exchange '\(name)' in vhost '\(self.name)' in use")
         }
@@ -103,27 +103,43 @@ final class VirtualHost {
 
     // MARK: Bindings
 
-    func bind(_ binding: Binding) throws(BrokerError) {
-        if binding.source.isEmpty {
-            throw .accessRefused("operation not permitted on the default exchange")
-        }
+    /// Binds, checking as RabbitMQ does: the default exchange at either end, then the source,
+    /// then the destination, then `checkAccess` (a queue's exclusivity), then the source type's
+    /// validation of the arguments.
+    func bind(_ binding: Binding, checkAccess: (BrokerQueue) throws(BrokerError) -> Void = { _ in }) throws(BrokerError) {
+        try checkNotDefault(binding)
         let source = try exchange(binding.source)
-        try checkDestination(binding.destination)
+        try checkDestination(binding.destination, checkAccess)
+        try source.validate(binding)
         source.bind(binding)
     }
 
-    func unbind(_ binding: Binding) throws(BrokerError) {
-        if binding.source.isEmpty {
-            throw .accessRefused("operation not permitted on the default exchange")
+    /// Unbinds; a binding that does not exist, or whose exchange or queue does not, is no error.
+    func unbind(_ binding: Binding, checkAccess: (BrokerQueue) throws(BrokerError) -> Void = { _ in }) throws(BrokerError) {
+        try checkNotDefault(binding)
+        guard let source = exchanges[binding.source] else { return }
+        switch binding.destination {
+        case .queue(let name):
+            guard let queue = queues[name] else { return }
+            try checkAccess(queue)
+        case .exchange(let name):
+            guard exchanges[name] != nil else { return }
         }
-        let source = try exchange(binding.source)
-        try checkDestination(binding.destination)
         if source.unbind(binding) { deleteIfAutoDeleteAndUnused(source) }
     }
 
-    private func checkDestination(_ destination: BindingDestination) throws(BrokerError) {
+    private func checkNotDefault(_ binding: Binding) throws(BrokerError) {
+        if case .exchange(let name) = binding.destination { try Self.checkNotDefault(name) }
+        try Self.checkNotDefault(binding.source)
+    }
+
+    private func checkDestination(
+        _ destination: BindingDestination, _ checkAccess: (BrokerQueue) throws(BrokerError) -> Void
+    ) throws(BrokerError) {
         switch destination {
-        case .queue(let name): guard queues[name] != nil else { throw .noQueue(name, vhost: self.name) }
+        case .queue(let name):
+            guard let queue = queues[name] else { throw .noQueue(name, vhost: self.name) }
+            try checkAccess(queue)
         case .exchange(let name): _ = try exchange(name)
         }
     }
@@ -178,6 +194,22 @@ final class VirtualHost {
             case .exchange(let name):
                 guard seenExchanges.insert(name).inserted, let next = exchanges[name] else { continue }
                 Self.destinations(of: next, routingKey: routingKey, headers: headers, into: &pending)
+            }
+        }
+        return result
+    }
+
+    /// The queues a message with several routing keys (CC, BCC) reaches, each once.
+    func route(_ exchange: Exchange, routingKeys: [String], headers: FieldTable?) -> [BrokerQueue] {
+        guard routingKeys.count > 1 else {
+            return route(exchange, routingKey: routingKeys.first ?? "", headers: headers)
+        }
+        var result: [BrokerQueue] = []
+        var seen = Set<ObjectIdentifier>()
+        for key in routingKeys {
+            for queue in route(exchange, routingKey: key, headers: headers)
+            where seen.insert(ObjectIdentifier(queue)).inserted {
+                result.append(queue)
             }
         }
         return result

@@ -30,12 +30,12 @@ import WarrenWire
         #expect(settings.kind == .classic)
     }
 
-    @Test func everyArgumentParsed() throws {
+    @Test func everyClassicArgumentParsed() throws {
         let settings = try Self.parse([
             "x-message-ttl": .int32(1_000), "x-expires": .int64(60_000), "x-max-length": .uint16(10),
             "x-max-length-bytes": .uint32(4_096), "x-overflow": "reject-publish-dlx", "x-dead-letter-exchange": "dlx",
             "x-dead-letter-routing-key": "dead", "x-max-priority": .uint8(10), "x-single-active-consumer": true,
-            "x-queue-type": "quorum", "x-delivery-limit": .int8(3), "x-queue-mode": "lazy",
+            "x-queue-type": "classic", "x-queue-mode": "lazy", "x-queue-version": 2,
         ])
         #expect(settings.messageTTL == 1_000)
         #expect(settings.expires == 60_000)
@@ -46,9 +46,65 @@ import WarrenWire
         #expect(settings.deadLetterRoutingKey == "dead")
         #expect(settings.maxPriority == 10)
         #expect(settings.singleActiveConsumer)
+        #expect(settings.kind == .classic)
+        #expect(settings.lazy)
+    }
+
+    @Test func everyQuorumArgumentParsed() throws {
+        let settings = try Self.parse([
+            "x-queue-type": "quorum", "x-delivery-limit": .int8(3), "x-message-ttl": 5, "x-max-length": 7,
+            "x-overflow": "reject-publish", "x-dead-letter-exchange": "dlx", "x-single-active-consumer": false,
+            "x-quorum-initial-group-size": 3, "x-dead-letter-strategy": "at-most-once",
+        ])
         #expect(settings.kind == .quorum)
         #expect(settings.deliveryLimit == 3)
-        #expect(settings.lazy)
+        #expect(settings.messageTTL == 5 && settings.maxLength == 7)
+        #expect(settings.overflow == .rejectPublish && settings.deadLetterExchange == "dlx")
+    }
+
+    /// RabbitMQ 3.10 does not check x-delivery-limit's type: anything but an integer sets no limit.
+    @Test func deliveryLimitOfAnyType() throws {
+        #expect(try Self.parse(["x-queue-type": "quorum", "x-delivery-limit": "5"]).deliveryLimit == nil)
+        #expect(try Self.parse(["x-queue-type": "quorum", "x-delivery-limit": -1]).deliveryLimit == -1)
+    }
+
+    /// An argument another queue type knows is refused in the order the client sent them, after
+    /// the type's own arguments were checked, and those of the wrong type are never looked at.
+    @Test func argumentsOfAnotherQueueType() {
+        func text(_ table: FieldTable) -> String? { Self.refusal(table)?.replyText }
+        #expect(text(["x-delivery-limit": 5])
+            == "PRECONDITION_FAILED - invalid arg 'x-delivery-limit' for queue 'q' in vhost '/' of queue type "
+            + "rabbit_classic_queue")
+        #expect(text(["x-queue-type": "quorum", "x-max-priority": "not even a number"])
+            == "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'q' in vhost '/' of queue type "
+            + "rabbit_quorum_queue")
+        #expect(text(["x-max-age": "1D", "x-delivery-limit": 1])?.contains("'x-max-age'") == true)
+        #expect(text(["x-delivery-limit": 1, "x-max-age": "1D"])?.contains("'x-delivery-limit'") == true)
+        #expect(text(["x-delivery-limit": 1, "x-max-length": "a"])
+            == "PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'q' in vhost '/': \"expected integer, got longstr\"")
+    }
+
+    /// Quorum and stream queues must be durable, shared and kept: auto-delete is reported first,
+    /// then exclusive, then non-durable. Streams are then refused as a type this broker lacks.
+    @Test func quorumAndStreamProperties() throws {
+        func refusal(_ type: String, durable: Bool, exclusive: Bool, autoDelete: Bool) -> String? {
+            do {
+                try Self.parse(["x-queue-type": .string(type)]).checkProperties(
+                    durable: durable, exclusive: exclusive, autoDelete: autoDelete, queue: "q", vhost: "/")
+                return nil
+            } catch {
+                return error.replyText
+            }
+        }
+        let prefix = "PRECONDITION_FAILED - invalid property "
+        #expect(refusal("quorum", durable: false, exclusive: true, autoDelete: true) == prefix + "'auto-delete' for queue 'q' in vhost '/'")
+        #expect(refusal("quorum", durable: false, exclusive: true, autoDelete: false) == prefix + "'exclusive-owner' for queue 'q' in vhost '/'")
+        #expect(refusal("quorum", durable: false, exclusive: false, autoDelete: false) == prefix + "'non-durable' for queue 'q' in vhost '/'")
+        #expect(refusal("quorum", durable: true, exclusive: false, autoDelete: false) == nil)
+        #expect(refusal("classic", durable: false, exclusive: true, autoDelete: true) == nil)
+        #expect(refusal("stream", durable: false, exclusive: false, autoDelete: false) == prefix + "'non-durable' for queue 'q' in vhost '/'")
+        #expect(refusal("stream", durable: true, exclusive: false, autoDelete: false)
+            == "PRECONDITION_FAILED - invalid arg 'x-queue-type' for queue 'q' in vhost '/': \"unsupported queue type 'stream'\"")
     }
 
     @Test(arguments: [FieldValue.int8(5), .uint8(5), .int16(5), .uint16(5), .int32(5), .uint32(5), .int64(5)])
@@ -85,9 +141,11 @@ import WarrenWire
         ("x-overflow", "drop-tail", "invalid_overflow"),
         ("x-overflow", 1, nil),
         ("x-dead-letter-exchange", 1, nil),
-        ("x-queue-mode", "eager", "invalid_queue_mode"),
-        ("x-queue-type", "fifo", nil),
-        ("x-single-active-consumer", "yes", nil),
+        ("x-queue-mode", "eager", "\"unsupported queue mode 'eager'\""),
+        ("x-queue-type", "fifo", "\"unsupported queue type 'fifo'\""),
+        ("x-queue-type", .int32(1), "{unacceptable_type,signedint}"),
+        ("x-queue-version", 3, "\"unsupported queue version '3'\""),
+        ("x-single-active-consumer", "yes", "{unacceptable_type,longstr}"),
     ] as [(String, FieldValue, String?)])
     func refused(_ key: String, _ value: FieldValue, _ reason: String?) throws {
         let error = try #require(Self.refusal([key: value]), "\(key) = \(value) was accepted")
