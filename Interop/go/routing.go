@@ -94,6 +94,24 @@ func routingChecks() {
 		eq("any", drain(ch, qany), []string{"both", "format", "type"})
 		eq("no x-match (all)", drain(ch, qdef), []string{"both", "format"})
 	}))
+	check("routing: headers x-match all-with-x and any-with-x also match x- headers", session(func(conn *amqp.Connection, ch *amqp.Channel) {
+		x := "go-rheadersx" + suffix
+		defer cleanup(nil, []string{x})
+		must(ch.ExchangeDeclare(x, "headers", false, false, false, false, nil), "declare")
+		qall, qallx, qanyx := tempQueue(ch, nil), tempQueue(ch, nil), tempQueue(ch, nil)
+		must(ch.QueueBind(qall, "", x, false, amqp.Table{"x-match": "all", "x-tag": "a", "kind": "k"}), "bind all")
+		must(ch.QueueBind(qallx, "", x, false, amqp.Table{"x-match": "all-with-x", "x-tag": "a", "kind": "k"}), "bind all-with-x")
+		must(ch.QueueBind(qanyx, "", x, false, amqp.Table{"x-match": "any-with-x", "x-tag": "a"}), "bind any-with-x")
+		p := confirming(ch)
+		send := func(body string, h amqp.Table) { p.publish(x, "key", amqp.Publishing{Body: []byte(body), Headers: h}) }
+		send("kind-only", amqp.Table{"kind": "k"})
+		send("tag-and-kind", amqp.Table{"kind": "k", "x-tag": "a"})
+		send("wrong-tag", amqp.Table{"kind": "k", "x-tag": "b"})
+		p.allAcked()
+		eq("all ignores x- headers", drain(ch, qall), []string{"kind-only", "tag-and-kind", "wrong-tag"})
+		eq("all-with-x", drain(ch, qallx), []string{"tag-and-kind"})
+		eq("any-with-x", drain(ch, qanyx), []string{"tag-and-kind"})
+	}))
 	check("routing: default exchange routes by queue name", session(func(conn *amqp.Connection, ch *amqp.Channel) {
 		q := tempQueue(ch, nil)
 		p := confirming(ch)
