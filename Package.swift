@@ -9,11 +9,13 @@ let package = Package(
         .library(name: "WarrenWire", targets: ["WarrenWire"]),
         .library(name: "WarrenClient", targets: ["WarrenClient"]),
         .library(name: "WarrenBroker", targets: ["WarrenBroker"]),
+        .library(name: "WarrenPerf", targets: ["WarrenPerf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
     ],
     targets: [
         // AMQP 0-9-1 frames, methods, content headers and field tables. NIOCore only.
@@ -40,11 +42,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // `warren perf`: a load generator for any AMQP 0-9-1 broker, on WarrenClient.
+        .target(
+            name: "WarrenPerf",
+            dependencies: [
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "WarrenClient",
                 "WarrenBroker",
+                "WarrenPerf",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +68,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "WarrenPerfTests",
+            dependencies: ["WarrenPerf", "WarrenBroker"]
         ),
         .testTarget(
             name: "WarrenClientTests",

@@ -12,6 +12,6 @@ struct Warren: AsyncParsableCommand {
             scripting subcommands are added as each one works.
             """,
         version: WarrenClientVersion.current,
-        subcommands: [BrokerCommand.self]
+        subcommands: [BrokerCommand.self, PerfCommand.self]
     )
 }
