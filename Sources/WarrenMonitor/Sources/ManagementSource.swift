@@ -89,6 +89,11 @@ public struct ManagementSource: MonitorSource {
         _ = try await request(.DELETE, ["queues", id.vhost, id.name, "contents"])
     }
 
+    /// `DELETE /api/connections/{name}`: the broker closes that client connection.
+    public func closeConnection(named name: String) async throws {
+        _ = try await request(.DELETE, ["connections", name])
+    }
+
     private var statsQuery: [(String, String)] {
         options.disableStats ? [("disable_stats", "true"), ("enable_queue_totals", "true")] : []
     }
