@@ -10,12 +10,14 @@ let package = Package(
         .library(name: "WarrenClient", targets: ["WarrenClient"]),
         .library(name: "WarrenBroker", targets: ["WarrenBroker"]),
         .library(name: "WarrenPerf", targets: ["WarrenPerf"]),
+        .library(name: "WarrenMonitor", targets: ["WarrenMonitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // AMQP 0-9-1 frames, methods, content headers and field tables. NIOCore only.
@@ -52,12 +54,24 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Sources (management HTTP API, AMQP), the Snapshot and what Warren derives from it, the
+        // poller, and the actions: peek, replay, purge, move.
+        .target(
+            name: "WarrenMonitor",
+            dependencies: [
+                "WarrenWire",
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "WarrenClient",
                 "WarrenBroker",
                 "WarrenPerf",
+                "WarrenMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -103,6 +117,24 @@ let package = Package(
         .testTarget(
             name: "WarrenClientIntegrationTests",
             dependencies: [
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WarrenMonitorTests",
+            dependencies: [
+                "WarrenMonitor",
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        // Live monitor tests: a RabbitMQ node, a 3-node cluster, replay faults; set up by scripts/test.
+        .testTarget(
+            name: "WarrenMonitorIntegrationTests",
+            dependencies: [
+                "WarrenMonitor",
                 "WarrenClient",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

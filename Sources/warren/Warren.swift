@@ -8,10 +8,14 @@ struct Warren: AsyncParsableCommand {
         abstract: "A terminal dashboard for RabbitMQ and other AMQP 0-9-1 brokers.",
         discussion: """
             Warren is being built in stages. This build contains the AMQP 0-9-1 wire layer, the \
-            async client library and the embedded broker (`warren broker`); the dashboard and the \
-            scripting subcommands are added as each one works.
+            async client library, the embedded broker (`warren broker`) and the scripting commands \
+            (queues, exchanges, consumers, nodes, peek, replay, purge, move); the dashboard is added \
+            when it works.
             """,
         version: WarrenClientVersion.current,
-        subcommands: [BrokerCommand.self, PerfCommand.self]
+        subcommands: [
+            BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self, ConsumersCommand.self, NodesCommand.self,
+            PeekCommand.self, ReplayCommand.self, PurgeCommand.self, MoveCommand.self, PerfCommand.self,
+        ]
     )
 }

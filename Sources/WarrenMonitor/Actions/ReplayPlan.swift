@@ -1,0 +1,179 @@
+import Foundation
+import WarrenWire
+
+/// Where replayed messages go.
+public enum ReplayTarget: Sendable, Hashable, CustomStringConvertible {
+    /// Each message back into the queue it was first dead-lettered from (`x-death`), through the
+    /// default exchange.
+    case origin
+    /// Each message to the exchange it was first published to, with its original routing keys.
+    case originalExchange
+    /// Every message into this queue.
+    case queue(String)
+    /// Every message to this exchange, with this routing key or else its original keys.
+    case exchange(String, routingKey: String?)
+
+    /// Parses `origin`, `original-exchange`, `queue:NAME`, `exchange:NAME` or `exchange:NAME:KEY`.
+    public init?(parsing text: String) {
+        switch text {
+        case "origin": self = .origin
+        case "original-exchange", "exchange": self = .originalExchange
+        default:
+            if text.hasPrefix("queue:"), text.count > 6 {
+                self = .queue(String(text.dropFirst(6)))
+            } else if text.hasPrefix("exchange:") {
+                let rest = text.dropFirst(9)
+                let parts = rest.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                self = .exchange(String(parts[0]), routingKey: parts.count > 1 ? String(parts[1]) : nil)
+            } else {
+                return nil
+            }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .origin: return "origin"
+        case .originalExchange: return "original-exchange"
+        case .queue(let name): return "queue:\(name)"
+        case .exchange(let name, let key): return "exchange:\(name)" + (key.map { ":\($0)" } ?? "")
+        }
+    }
+}
+
+/// Which dead letters to replay. All filters of a replay must match.
+public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
+    case reason(String)
+    case sourceQueue(String)
+    /// First dead-lettered at least this long ago.
+    case olderThan(TimeInterval)
+    /// First dead-lettered less than this long ago.
+    case newerThan(TimeInterval)
+    case header(String, String)
+
+    /// Parses `reason=R`, `queue=Q`, `age>DURATION`, `age<DURATION` (s, m, h, d), `header.NAME=VALUE`.
+    public init?(parsing text: String) {
+        if text.hasPrefix("age>") || text.hasPrefix("age<") {
+            guard let seconds = Self.duration(String(text.dropFirst(4))) else { return nil }
+            self = text.hasPrefix("age>") ? .olderThan(seconds) : .newerThan(seconds)
+            return
+        }
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        let key = String(text[..<equals])
+        let value = String(text[text.index(after: equals)...])
+        switch key {
+        case "reason": self = .reason(value)
+        case "queue", "source": self = .sourceQueue(value)
+        default:
+            guard key.hasPrefix("header."), key.count > 7 else { return nil }
+            self = .header(String(key.dropFirst(7)), value)
+        }
+    }
+
+    static func duration(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last, let factor = units[unit], let number = Double(text.dropLast()) { return number * factor }
+        return Double(text)
+    }
+
+    public var description: String {
+        switch self {
+        case .reason(let r): return "reason=\(r)"
+        case .sourceQueue(let q): return "queue=\(q)"
+        case .olderThan(let s): return "age>\(Int(s))s"
+        case .newerThan(let s): return "age<\(Int(s))s"
+        case .header(let name, let value): return "header.\(name)=\(value)"
+        }
+    }
+
+    func matches(_ history: DeadLetterHistory, headers: FieldTable?, now: Date) -> Bool {
+        switch self {
+        case .reason(let reason): return history.reason == reason
+        case .sourceQueue(let queue): return history.origin?.queue == queue
+        case .olderThan(let seconds):
+            guard let time = history.origin?.time else { return false }
+            return now.timeIntervalSince(time) >= seconds
+        case .newerThan(let seconds):
+            guard let time = history.origin?.time else { return false }
+            return now.timeIntervalSince(time) < seconds
+        case .header(let name, let value):
+            guard let header = headers?[name] else { return false }
+            return header.json.text == value
+        }
+    }
+}
+
+/// What to do with one dead letter.
+public enum ReplayDecision: Sendable, Hashable {
+    /// Publish to `exchange` with `routingKey` and these properties (the original ones plus the
+    /// replay stamp); `label` names the target for counts.
+    case publish(exchange: String, routingKey: String, properties: BasicProperties, label: String)
+    /// Leave it in the DLQ.
+    case skip(String)
+    /// This replay already published this message once and it came back: stop here.
+    case ownMessage
+}
+
+/// Pure planning of a replay, message by message (no I/O).
+public struct ReplayPlanner: Sendable {
+    /// The header stamped on every replayed message: `<replay id>/<sequence>`.
+    public static let stampHeader = "x-warren-replay-id"
+
+    public var replayID: String
+    public var target: ReplayTarget
+    public var filters: [ReplayFilter]
+
+    public init(replayID: String, target: ReplayTarget, filters: [ReplayFilter] = []) {
+        self.replayID = replayID
+        self.target = target
+        self.filters = filters
+    }
+
+    /// Decides for one message; `sequence` numbers the stamp so a `basic.return` can be matched
+    /// to the delivery it came from.
+    public func decide(properties: BasicProperties, sequence: Int, now: Date = Date()) -> ReplayDecision {
+        let headers = properties.headers
+        if let stamp = headers?[Self.stampHeader]?.stringValue, stamp.hasPrefix(replayID + "/") {
+            return .ownMessage
+        }
+        let history = DeadLetterHistory(headers: headers)
+        for filter in filters where !filter.matches(history, headers: headers, now: now) {
+            return .skip("filtered out (\(filter))")
+        }
+        var stamped = properties
+        var newHeaders = headers ?? FieldTable()
+        newHeaders[Self.stampHeader] = .string("\(replayID)/\(sequence)")
+        stamped.headers = newHeaders
+
+        switch target {
+        case .queue(let name):
+            return .publish(exchange: "", routingKey: name, properties: stamped, label: "queue \(name)")
+        case .exchange(let name, let key?):
+            return .publish(exchange: name, routingKey: key, properties: stamped, label: "exchange \(name) key \(key)")
+        case .origin:
+            guard let origin = history.origin else { return .skip("no x-death header: origin unknown") }
+            return .publish(exchange: "", routingKey: origin.queue, properties: stamped, label: "queue \(origin.queue)")
+        case .originalExchange, .exchange(_, routingKey: nil):
+            guard let origin = history.origin, let first = origin.routingKeys.first else {
+                return .skip("no x-death header: original routing keys unknown")
+            }
+            let exchange: String
+            if case .exchange(let name, _) = target { exchange = name } else { exchange = origin.exchange }
+            // Further original keys (CC) travel as a CC header, as they were first published.
+            if origin.routingKeys.count > 1 {
+                newHeaders["CC"] = .array(origin.routingKeys.dropFirst().map { .string($0) })
+                stamped.headers = newHeaders
+            }
+            let label = exchange.isEmpty ? "queue \(first)" : "exchange \(exchange) key \(first)"
+            return .publish(exchange: exchange, routingKey: first, properties: stamped, label: label)
+        }
+    }
+}
+
+/// The sequence number in a replay stamp of `replayID`, if the header is one.
+func replaySequence(_ headers: FieldTable?, replayID: String) -> Int? {
+    guard let stamp = headers?[ReplayPlanner.stampHeader]?.stringValue, stamp.hasPrefix(replayID + "/") else {
+        return nil
+    }
+    return Int(stamp.dropFirst(replayID.count + 1))
+}

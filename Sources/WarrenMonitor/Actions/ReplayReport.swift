@@ -1,0 +1,60 @@
+import Foundation
+
+/// Counts of a replay (or move) so far.
+public struct ReplayProgress: Sendable, Hashable, Codable {
+    /// Messages in the source queue when the replay started: it stops after that many.
+    public var lengthAtStart: Int
+    /// Published, confirmed, not returned, and acked (removed) from the source.
+    public var moved: Int = 0
+    /// Returned as unroutable (mandatory): left in the source.
+    public var returned: Int = 0
+    /// Nacked by the broker or lost to an error before the confirm: left in the source.
+    public var failed: Int = 0
+    /// Filtered out or without a known origin: left in the source.
+    public var skipped: Int = 0
+    /// Messages looked at.
+    public var seen: Int = 0
+    /// Per target, messages moved there (or, in a dry run, that would be).
+    public var perTarget: [String: Int] = [:]
+    /// Why messages were skipped, with counts.
+    public var skipReasons: [String: Int] = [:]
+    /// Moved messages per second since the start.
+    public var rate: Double = 0
+
+    public var remaining: Int { max(0, lengthAtStart - seen) }
+
+    public init(lengthAtStart: Int) {
+        self.lengthAtStart = lengthAtStart
+    }
+}
+
+/// Why a replay stopped.
+public enum ReplayStop: String, Sendable, Hashable, Codable {
+    /// It looked at as many messages as the queue held at the start (or the limit).
+    case reachedLength
+    /// The queue ran empty.
+    case queueEmpty
+    /// A message this replay had published came back (it was dead-lettered again).
+    case sawOwnMessage
+    /// The caller cancelled it.
+    case cancelled
+}
+
+/// The outcome of a replay, move or dry run.
+public struct ReplayReport: Sendable, Hashable, Codable {
+    public var replayID: String
+    public var dryRun: Bool
+    public var progress: ReplayProgress
+    public var stop: ReplayStop
+    /// Said to the user alongside the counts.
+    public var warnings: [String]
+
+    /// True when every message looked at went where it should.
+    public var complete: Bool { progress.returned == 0 && progress.failed == 0 && progress.skipped == 0 }
+}
+
+/// An event of a running replay.
+public enum ReplayEvent: Sendable, Hashable {
+    case progress(ReplayProgress)
+    case finished(ReplayReport)
+}

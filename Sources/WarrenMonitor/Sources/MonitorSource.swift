@@ -1,0 +1,7 @@
+/// Something that can be polled for a broker's state: the management HTTP API, or AMQP alone.
+public protocol MonitorSource: Sendable {
+    /// Names the source for people, without credentials (e.g. `management http://host:15672/`).
+    var description: String { get }
+    /// Fetches the broker's state once. Must be safe to call again after a failure.
+    func fetch() async throws -> BrokerState
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import WarrenMonitor
+
+/// --amqp / --management and their environment variables, shared by the scripting commands.
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "AMQP URL (default: $WARREN_AMQP_URL, else amqp://guest:guest@127.0.0.1:5672/).", valueName: "url"))
+    var amqp: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Management API URL (default: $WARREN_MANAGEMENT_URL, else http://guest:guest@127.0.0.1:15672/ "
+            + "unless only an AMQP URL was given).", valueName: "url"))
+    var management: String?
+
+    @Option(name: .long, help: "Virtual host of the queue (default: the AMQP URL's).")
+    var vhost: String?
+
+    static let defaultAMQP = "amqp://guest:guest@127.0.0.1:5672/"
+    static let defaultManagement = "http://guest:guest@127.0.0.1:15672/"
+
+    private var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var amqpURL: String { amqp ?? environment["WARREN_AMQP_URL"] ?? Self.defaultAMQP }
+
+    /// `nil` when only an AMQP URL was given: then the broker is treated as having no management API.
+    var managementURL: String? {
+        if let management { return management }
+        if let fromEnvironment = environment["WARREN_MANAGEMENT_URL"] { return fromEnvironment }
+        return amqp == nil && environment["WARREN_AMQP_URL"] == nil ? Self.defaultManagement : nil
+    }
+
+    /// The virtual host: --vhost, else the AMQP URL's path (`/` when it has none).
+    var virtualHost: String {
+        if let vhost { return vhost }
+        guard let components = URLComponents(string: amqpURL) else { return "/" }
+        let path = components.percentEncodedPath
+        guard path.count > 1 else { return "/" }
+        return String(path.dropFirst()).removingPercentEncoding ?? "/"
+    }
+
+    func managementSource(_ options: ManagementOptions = ManagementOptions(timeout: .seconds(8))) throws
+        -> ManagementSource?
+    {
+        guard let url = managementURL else { return nil }
+        return try ManagementSource(url: url, options: options)
+    }
+}
+
+/// Exit codes of the scripting commands (documented in the README).
+enum ExitStatus {
+    static let failure: Int32 = 1
+    static let refused: Int32 = 2
+    static let incomplete: Int32 = 3
+    static let usage: Int32 = 64
+    static let notFound: Int32 = 66
+    static let unreachable: Int32 = 69
+    static let loginRefused: Int32 = 77
+
+    static func of(_ error: MonitorError) -> Int32 {
+        switch error {
+        case .badURL: return usage
+        case .loginRefused: return loginRefused
+        case .unreachable: return unreachable
+        case .notFound: return notFound
+        case .needsForce: return refused
+        default: return failure
+        }
+    }
+}
+
+/// Runs a command body; a failure becomes one line on stderr and its exit code, never a trace.
+func reportingErrors(_ command: String, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        let monitorError = MonitorError.from(error)
+        printError("warren \(command): \(monitorError)")
+        throw ExitCode(ExitStatus.of(monitorError))
+    }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Prints a value as JSON on stdout.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// A plain text table: left-aligned text, right-aligned numbers.
+struct TextTable {
+    var headers: [String]
+    var rows: [[String]] = []
+    var numeric: Set<Int> = []
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
+                return numeric.contains(i) ? pad + cell : cell + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+func formatRate(_ rate: Rate?) -> String {
+    guard let rate else { return "-" }
+    return String(format: rate.perSecond.magnitude >= 100 ? "%.0f" : "%.1f", rate.perSecond)
+}
+
+func formatCount(_ value: Int?) -> String { value.map(String.init) ?? "-" }
