@@ -62,11 +62,6 @@ public enum PerfRun {
                     if allProduced && now - lastProgress.at > .seconds(5) { break }
                 }
                 elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
-                let partial = counters.takeSecond(second)
-                if partial.sent + partial.received + partial.confirmed > 0 {
-                    seconds.append(partial)
-                    onSecond(partial)
-                }
                 group.cancelAll()
                 // A producer waiting for socket capacity or a confirm is not woken by cancellation.
                 await connections.closeAll()
@@ -74,6 +69,12 @@ public enum PerfRun {
                     if case .failure(let error) = result, !(error is CancellationError), !isClosing(error) {
                         throw error
                     }
+                }
+                // Producers report their last counts as they stop, so the last second comes after.
+                let partial = counters.takeSecond(second)
+                if partial.sent + partial.received + partial.confirmed > 0 {
+                    seconds.append(partial)
+                    onSecond(partial)
                 }
             }
         } catch {
