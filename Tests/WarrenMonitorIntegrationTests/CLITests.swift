@@ -56,6 +56,6 @@ struct CLITests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect((try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) is [Any])
         let nodes = try await warren("nodes", "--management", Live.managementURL!)
-        #expect(nodes.status == 0 && nodes.stdout.contains("RUNNING"))
+        #expect(nodes.status == 0 && nodes.stdout.contains("RUNNING"), "\(nodes.stderr)")
     }
 }

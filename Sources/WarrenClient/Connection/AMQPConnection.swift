@@ -15,7 +15,16 @@ final class ConnectionShared: Sendable {
         var blockedReason: String?
     }
 
+    /// Encoded frames handed over by callers and not yet taken by the event loop. One loop task
+    /// takes everything queued so far, so a fast publisher costs one thread hop per batch rather
+    /// than one per message.
+    struct Outbox {
+        var frames: [(channel: UInt16, bytes: ByteBuffer, publishSequence: UInt64)] = []
+        var drainScheduled = false
+    }
+
     let state = Mutex(State())
+    let outbox = Mutex(Outbox())
     /// Frames handed to the event loop and not yet written; bounds what a fast publisher queues.
     let queuedWrites = Atomic<Int>(0)
 }
@@ -209,10 +218,23 @@ public final class AMQPConnection: Sendable {
     /// Hands encoded frames to the event loop. Frames are written in the order of these calls.
     func submit(channel: UInt16, bytes: ByteBuffer, publishSequence: UInt64 = 0) {
         shared.queuedWrites.add(1, ordering: .relaxed)
+        let mustSchedule = shared.outbox.withLock { outbox -> Bool in
+            outbox.frames.append((channel, bytes, publishSequence))
+            guard !outbox.drainScheduled else { return false }
+            outbox.drainScheduled = true
+            return true
+        }
+        guard mustSchedule else { return }
         let shared = self.shared
         onLoop { handler in
-            shared.queuedWrites.subtract(1, ordering: .relaxed)
-            handler.send(channel: channel, bytes: bytes, publishSequence: publishSequence)
+            let frames = shared.outbox.withLock { outbox in
+                outbox.drainScheduled = false
+                return outbox.frames.isEmpty ? [] : Swift.exchange(&outbox.frames, with: [])
+            }
+            shared.queuedWrites.subtract(frames.count, ordering: .relaxed)
+            for frame in frames {
+                handler.send(channel: frame.channel, bytes: frame.bytes, publishSequence: frame.publishSequence)
+            }
         }
     }
 }

@@ -47,8 +47,17 @@ public struct ManagementSource: MonitorSource {
     public let options: ManagementOptions
     private let client: HTTPClient
 
+    /// RabbitMQ gzips its responses, and lists of similar JSON objects shrink far more than the
+    /// 25:1 ratio AsyncHTTPClient's shared client accepts (a busy /api/nodes failed with
+    /// DecompressionError.limit), so this client bounds the decompressed size instead.
+    public static let httpClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.decompression = .enabled(limit: .size(512 << 20))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     public init(url: String, options: ManagementOptions = ManagementOptions(),
-                client: HTTPClient = .shared) throws(MonitorError) {
+                client: HTTPClient = ManagementSource.httpClient) throws(MonitorError) {
         endpoint = try ManagementEndpoint(url: url)
         self.options = options
         self.client = client

@@ -14,26 +14,26 @@ import WarrenWire
     }
 
     @Test func silentClientIsDroppedAfterTheHandshakeTimeout() async throws {
-        try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(1))) { broker, _ in
+        try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(3))) { broker, _ in
             let raw = try await RawAMQPConnection.connect(port: broker.amqpPort)
-            let left = try await raw.waitUntilClosed(timeout: .seconds(5))
+            let left = try await raw.waitUntilClosed(timeout: .seconds(10))
             #expect(left.isEmpty, "the broker wrote \(left.count) bytes to a client that sent nothing")
         }
     }
 
     @Test func clientStuckInTheHandshakeIsDropped() async throws {
-        try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(1))) { broker, _ in
+        try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(3))) { broker, _ in
             let raw = try await RawAMQPConnection.connect(port: broker.amqpPort)
             try await raw.write(ProtocolHeader.bytes)
             try await raw.expect("connection.start") { if case .connectionStart = $0 { true } else { false } }
-            try await raw.waitUntilClosed(timeout: .seconds(5))
+            try await raw.waitUntilClosed(timeout: .seconds(10))
         }
     }
 
     @Test func openConnectionOutlivesTheHandshakeTimeout() async throws {
-        try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(1))) { broker, _ in
+        try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(3))) { broker, _ in
             let raw = try await RawAMQPConnection.open(port: broker.amqpPort)
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(3500))
             #expect(try await raw.isClosed == false)
             try await raw.openChannel(1)
         }
