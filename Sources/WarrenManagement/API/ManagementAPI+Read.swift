@@ -172,7 +172,7 @@ extension ListQuery {
     func respondPage(_ page: [JSON], filtered: Int, total: Int) throws(RequestError) -> JSON {
         let number = self.page ?? 1
         let pageCount = max(1, (filtered + pageSize - 1) / pageSize)
-        guard number <= pageCount else { throw .badRequest("page out of range") }
+        guard number <= pageCount else { throw Self.outOfRange(number, pageSize, filtered) }
         return .sorted([
             ("filtered_count", .int(filtered)), ("item_count", .int(page.count)), ("items", .array(page.map(select))),
             ("page", .int(number)), ("page_count", .int(pageCount)), ("page_size", .int(pageSize)),

@@ -25,7 +25,8 @@ struct APIRequest {
 
     func json() throws(RequestError) -> JSON {
         guard body.readableBytes > 0 else { return .object([]) }
-        do { return try JSON.parse(body) } catch { throw .badRequest(error.reason) }
+        // RabbitMQ's reason for any body that does not parse.
+        do { return try JSON.parse(body) } catch { throw .badRequest("not_json") }
     }
 }
 
@@ -72,7 +73,7 @@ final class ManagementAPI: Sendable {
             return try await broker.withOperations(body)
         } catch let error as ManagementError {
             switch error.kind {
-            case .notFound: throw .notFound
+            case .notFound: throw RequestError(status: 404, error: "not_found", reason: "NOT_FOUND - " + error.reason)
             case .badRequest: throw .badRequest(error.reason)
             case .accessRefused: throw RequestError(status: 403, error: "access_refused", reason: error.reason)
             case .locked: throw RequestError(status: 405, error: "resource_locked", reason: error.reason)

@@ -8,7 +8,8 @@ struct RequestError: Error {
 
     static func badRequest(_ reason: String) -> RequestError { RequestError(status: 400, error: "bad_request", reason: reason) }
     static let notFound = RequestError(status: 404, error: "Object Not Found", reason: "Not Found")
-    static let unauthorised = RequestError(status: 401, error: "not_authorised", reason: "Login failed")
+    /// RabbitMQ 3.10.8 spells it with a z, and sends no body at all when no credentials came.
+    static let unauthorised = RequestError(status: 401, error: "not_authorized", reason: "Login failed")
     static let methodNotAllowed = RequestError(status: 405, error: "Method Not Allowed", reason: "Method Not Allowed")
 
     var body: JSON { .object([("error", .string(error)), ("reason", .string(reason))]) }
@@ -43,7 +44,8 @@ struct ListQuery {
         if let size = try integer("page_size") {
             guard size >= 1 else { throw .badRequest("page_size must be 1 or more") }
             guard size <= Self.maximumPageSize else {
-                throw .badRequest("Page size cannot be more than \(Self.maximumPageSize)")
+                throw RequestError(status: 400, error: "invalid_pagination_parameters",
+                                   reason: "Invalid pagination parameters: page number \(page ?? 1), page size \(size)")
             }
             pageSize = size
         }
@@ -100,7 +102,7 @@ struct ListQuery {
         guard let page else { return .array(items.map(select)) }
         let filtered = items.count
         let pageCount = max(1, (filtered + pageSize - 1) / pageSize)
-        guard page <= pageCount else { throw .badRequest("page out of range") }
+        guard page <= pageCount else { throw Self.outOfRange(page, pageSize, filtered) }
         let start = (page - 1) * pageSize
         let slice = items[min(start, filtered)..<min(start + pageSize, filtered)]
         return .sorted([
@@ -108,6 +110,11 @@ struct ListQuery {
             ("items", .array(slice.map(select))), ("page", .int(page)), ("page_count", .int(pageCount)),
             ("page_size", .int(pageSize)), ("total_count", .int(total)),
         ])
+    }
+
+    static func outOfRange(_ page: Int, _ size: Int, _ count: Int) -> RequestError {
+        RequestError(status: 400, error: "page_out_of_range",
+                     reason: "Page out of range, page: \(page) page size: \(size), len: \(count)")
     }
 
     /// Keeps only the requested columns (dotted paths keep the nested keys).

@@ -28,8 +28,9 @@ struct ManagementRouter: HTTPResponder {
             return Self.text(await metrics.render())
         }
         guard path == "/api" || path.hasPrefix("/api/") else { return Self.json(RequestError.notFound) }
-        guard let user = await authenticate(request.headers[.authorization]) else {
-            var response = Self.json(RequestError.unauthorised)
+        let credentials = request.headers[.authorization]
+        guard let user = await authenticate(credentials) else {
+            var response = credentials == nil ? Response(status: .unauthorized) : Self.json(RequestError.unauthorised)
             response.headers[.wwwAuthenticate] = "Basic realm=\"RabbitMQ Management\""
             return response
         }
