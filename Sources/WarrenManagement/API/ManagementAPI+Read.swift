@@ -91,6 +91,15 @@ extension ManagementAPI {
                 return .ok(.array(bindings.filter { $0.destinationIsQueue && $0.destination == queue.name }
                     .map(ObjectJSON.binding)))
             }
+            if rest.count == 3 && rest[2] == "peek" {
+                // Warren's extension: the head messages, with no side effect at all.
+                let count = Int(request.query["count"] ?? "1") ?? 1
+                let (vhost, name) = (queue.vhost, queue.name)
+                let messages = try await operate { ops throws(ManagementError) in
+                    try ops.fetch(vhost: vhost, queue: name, count: max(0, count), mode: .peek)
+                }
+                return .ok(Self.render(messages, base64: request.query["encoding"] == "base64", truncate: nil))
+            }
             guard rest.count == 2 else { throw .notFound }
             return .ok(QueueJSON.render(queue, series: sampler.queue(queue.vhost, queue.name), options: query.options))
         }

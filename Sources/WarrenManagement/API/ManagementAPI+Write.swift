@@ -141,11 +141,17 @@ extension ManagementAPI {
         let messages = try await operate { ops throws(ManagementError) in
             try ops.fetch(vhost: vhost, queue: queue, count: Int(count), mode: mode)
         }
-        return .array(messages.map { message in
+        return Self.render(messages, base64: encoding == "base64", truncate: truncate)
+    }
+
+    /// Messages in the get endpoint's shape: the payload as a string when it is UTF-8 (and
+    /// `auto` encoding was asked for), else base64; `payload_bytes` is the size before truncation.
+    static func render(_ messages: [FetchedMessage], base64: Bool, truncate: Int?) -> JSON {
+        .array(messages.map { message in
             var bytes = Array(message.body.readableBytesView)
             let size = bytes.count
             if let truncate, bytes.count > truncate { bytes = Array(bytes.prefix(truncate)) }
-            let text = encoding == "auto" ? String(validating: bytes, as: UTF8.self) : nil
+            let text = base64 ? nil : String(validating: bytes, as: UTF8.self)
             return .object([
                 ("payload_bytes", .int(size)), ("redelivered", .bool(message.redelivered)),
                 ("exchange", .string(message.exchange)), ("routing_key", .string(message.routingKey)),
