@@ -31,12 +31,12 @@ enum ObjectJSON {
         ])
     }
 
-    /// RabbitMQ's properties_key: the routing key (with URL-unsafe characters escaped), or "~"
-    /// for an empty one; a hash of the arguments is appended when there are any.
+    /// RabbitMQ's properties_key: the routing key form-encoded (space as +), or "~" for an empty
+    /// one; with arguments, "~" and a digest of them (RabbitMQ's own digest differs).
     static func propertiesKey(_ b: BindingSnapshot) -> String {
-        var key = b.routingKey.isEmpty ? "~" : b.routingKey
-            .addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/%")))
-            ?? b.routingKey
+        let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~ "))
+        var key = b.routingKey.isEmpty ? "~" : (b.routingKey.addingPercentEncoding(withAllowedCharacters: unreserved)
+            ?? b.routingKey).replacingOccurrences(of: " ", with: "+")
         if !b.arguments.isEmpty {
             var hash: UInt32 = 2_166_136_261
             for byte in JSON(b.arguments).encoded().readableBytesView { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
