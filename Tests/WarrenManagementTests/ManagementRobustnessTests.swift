@@ -98,8 +98,8 @@ import WarrenBroker
                 }
             }
             // Not HTTP at all, then a half request: the server drops them and goes on.
-            _ = try? await HTTP.exchange(port: m.port, bytes: Array("\u{0}\u{ff}GARBAGE\r\n\r\n".utf8))
-            _ = try? await HTTP.exchange(port: m.port, bytes: Array("GET /api/overview HTTP/1.1\r\nContent-Le".utf8))
+            _ = try? await HTTP.exchange(port: m.port, bytes: Array("\u{0}\u{ff}GARBAGE\r\n\r\n".utf8), halfClose: true)
+            _ = try? await HTTP.exchange(port: m.port, bytes: Array("GET /api/overview HTTP/1.1\r\nContent-Le".utf8), halfClose: true)
             #expect(try await m.object("/api/overview")["product_name"] as? String == "Warren")
         }
     }

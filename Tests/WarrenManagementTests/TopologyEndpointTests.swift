@@ -48,6 +48,8 @@ import Testing
         try await EmbeddedManagement.with { m in
             for n in 1...25 { _ = try await m.request("PUT", "/api/queues/%2F/item-\(String(format: "%02d", n))", body: "{}") }
             _ = try await m.request("PUT", "/api/queues/%2F/other", body: "{}")
+            _ = try await m.request("POST", "/api/exchanges/%2F/amq.default/publish",
+                                    body: #"{"routing_key":"other","payload":"x","properties":{}}"#)
             let page = try await m.object("/api/queues?page=2&page_size=10&name=item")
             #expect(page["filtered_count"] as? Int == 25)
             #expect(page["total_count"] as? Int == 26)
@@ -57,13 +59,14 @@ import Testing
             #expect(names?.first == "item-11")
             let regex = try await m.list("/api/queues?name=^item-0[1-3]$&use_regex=true&columns=name")
             #expect(regex.map { $0["name"] as? String } == ["item-01", "item-02", "item-03"])
-            #expect(regex.allSatisfy { $0.count == 1 })
+            let columnCounts = regex.map(\.count)
+            #expect(columnCounts == [1, 1, 1])
             let reversed = try await m.list("/api/queues?sort=name&sort_reverse=true&columns=name,message_stats.publish")
             #expect(reversed.first?["name"] as? String == "other")
             #expect((reversed.first?["message_stats"] as? [String: Any])?.keys.sorted() == ["publish"])
             let lean = try await m.list("/api/queues?disable_stats=true&enable_queue_totals=true")
             #expect(lean.first?["message_stats"] == nil)
-            #expect(lean.first?["messages"] as? Int == 0)
+            #expect(lean.last?["messages"] as? Int == 1)
             let paginated = try await m.object("/api/queues?pagination=true&page_size=500")
             #expect(paginated["page"] as? Int == 1)
         }
@@ -88,7 +91,8 @@ import Testing
             let queue = try await m.object("/api/queues/staging/orders.eu")
             #expect((queue["arguments"] as? [String: Any])?["x-max-length"] as? Int == 100)
             let exported = try await m.object("/api/definitions")
-            #expect((exported["bindings"] as? [[String: Any]])?.contains { $0["routing_key"] as? String == "eu.#" } == true)
+            let keys = (exported["bindings"] as? [[String: Any]] ?? []).compactMap { $0["routing_key"] as? String }
+            #expect(keys.contains("eu.#"))
             let bad = try await m.request("POST", "/api/definitions",
                                           body: #"{"queues":[{"name":"x","vhost":"nowhere"}]}"#)
             #expect(bad.status == 404)

@@ -101,7 +101,17 @@ extension ManagementAPI {
                 return .ok(Self.render(messages, base64: request.query["encoding"] == "base64", truncate: nil))
             }
             guard rest.count == 2 else { throw .notFound }
-            return .ok(QueueJSON.render(queue, series: sampler.queue(queue.vhost, queue.name), options: query.options))
+            var rendered = QueueJSON.render(queue, series: sampler.queue(queue.vhost, queue.name), options: query.options)
+            if !query.options.disableStats, case .object(var pairs) = rendered {
+                // Detail-only fields of a single queue. incoming and deliveries hold per-exchange and
+                // per-channel rates, which RabbitMQ's default (basic) rates mode leaves empty too.
+                let consumers = try await self.snapshot(.consumers, vhost: queue.vhost).consumers
+                    .filter { $0.queue == queue.name }.sorted { $0.tag < $1.tag }
+                pairs += [("consumer_details", .array(consumers.map { ObjectJSON.consumer($0, node: snapshot.nodeName) })),
+                          ("deliveries", .array([])), ("incoming", .array([]))]
+                rendered = .sorted(pairs)
+            }
+            return .ok(rendered)
         }
         let filter = try query.matcher()
         var selected = snapshot.queues.filter { filter($0.name) }

@@ -44,7 +44,6 @@ enum QueueJSON {
             ("message_bytes_ram", .int(q.readyBytes + q.unackedBytes)),
             ("message_bytes_ready", .int(q.readyBytes)),
             ("message_bytes_unacknowledged", .int(q.unackedBytes)),
-            ("message_stats", messageStats(q.stats, series: series, options: options)),
             ("messages", .int(q.messages)),
             ("messages_details", series.details(0, history: options.lengths)),
             ("messages_persistent", .int(q.persistent)),
@@ -56,6 +55,10 @@ enum QueueJSON {
             ("operator_policy", .null),
             ("policy", .null),
         ]
+        // Like RabbitMQ, a queue that never saw a message has no message_stats.
+        if q.stats != QueueStatistics() {
+            pairs.append(("message_stats", messageStats(q.stats, series: series, options: options)))
+        }
         if q.isQuorum {
             pairs += [
                 ("leader", .string(options.node)),

@@ -31,8 +31,10 @@ enum HTTP {
         return try parse(raw)
     }
 
-    /// Sends bytes as they are and reads until the server closes the connection.
-    static func exchange(port: Int, bytes: [UInt8]) async throws -> [UInt8] {
+    /// Sends bytes as they are and reads until the server closes the connection; `halfClose`
+    /// then ends the sending side, so a server waiting for the rest of a truncated request sees
+    /// the end (Cowboy drops a request whose sender half-closed, so only for garbage).
+    static func exchange(port: Int, bytes: [UInt8], halfClose: Bool = false) async throws -> [UInt8] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -43,8 +45,7 @@ enum HTTP {
             }
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: bytes))
-            // Half-close: a server waiting for the rest of a truncated request sees the end.
-            outbound.finish()
+            if halfClose { outbound.finish() }
             var received: [UInt8] = []
             for try await chunk in inbound { received += chunk.readableBytesView }
             return received
