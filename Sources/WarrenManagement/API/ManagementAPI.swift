@@ -26,7 +26,8 @@ struct APIRequest {
     func json() throws(RequestError) -> JSON {
         guard body.readableBytes > 0 else { return .object([]) }
         // RabbitMQ's reason for any body that does not parse.
-        do { return try JSON.parse(body) } catch { throw .badRequest("not_json") }
+        guard let json = JSON.parse(body) else { throw .badRequest("not_json") }
+        return json
     }
 }
 

@@ -218,25 +218,8 @@ extension JSON: Decodable {
         }
     }
 
-    /// Parses a request body; the error says what is wrong, for a 400's reason.
-    static func parse(_ buffer: ByteBuffer) throws(JSONParseError) -> JSON {
-        let data = Data(buffer.readableBytesView)
-        do {
-            return try JSONDecoder().decode(JSON.self, from: data)
-        } catch {
-            throw JSONParseError(reason: Self.describe(error))
-        }
+    /// Parses a request body; nil if it is not JSON.
+    static func parse(_ buffer: ByteBuffer) -> JSON? {
+        try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView))
     }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "invalid JSON: " + (underlying ?? context.debugDescription)
-        }
-        return "invalid JSON"
-    }
-}
-
-struct JSONParseError: Error {
-    var reason: String
 }
