@@ -8,7 +8,7 @@ import WarrenBroker
 /// (so `%2F` is the vhost `/`), dispatch, and errors as RabbitMQ's JSON error body. Nothing a
 /// client sends makes it throw: every failure becomes a status and a reason.
 struct ManagementRouter: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = ManagementRequestContext
 
     let api: ManagementAPI
     let metrics: PrometheusMetrics
@@ -29,7 +29,7 @@ struct ManagementRouter: HTTPResponder {
         }
         guard path == "/api" || path.hasPrefix("/api/") else { return Self.json(RequestError.notFound) }
         let credentials = request.headers[.authorization]
-        guard let user = await authenticate(credentials) else {
+        guard let user = await authenticate(credentials, fromLoopback: context.peerIsLoopback) else {
             var response = credentials == nil ? Response(status: .unauthorized) : Self.json(RequestError.unauthorised)
             response.headers[.wwwAuthenticate] = "Basic realm=\"RabbitMQ Management\""
             return response
@@ -65,7 +65,7 @@ struct ManagementRouter: HTTPResponder {
         }
     }
 
-    private func authenticate(_ header: String?) async -> BrokerConfiguration.User? {
+    private func authenticate(_ header: String?, fromLoopback: Bool) async -> BrokerConfiguration.User? {
         guard let header, header.count > 6, header.prefix(6).lowercased() == "basic ",
             let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
             let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
@@ -75,6 +75,8 @@ struct ManagementRouter: HTTPResponder {
         // As in RabbitMQ, only users with a management-level tag may use the API.
         let allowed: Set<String> = ["administrator", "management", "monitoring", "policymaker"]
         guard let user, user.tags.contains(where: allowed.contains) else { return nil }
+        // RabbitMQ's loopback_users (guest) apply to the management API too.
+        guard !user.loopbackOnly || fromLoopback else { return nil }
         return user
     }
 
@@ -90,5 +92,17 @@ struct ManagementRouter: HTTPResponder {
     static func text(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Hummingbird's basic context plus whether the client connected over loopback.
+struct ManagementRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let peerIsLoopback: Bool
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        let ip = source.channel.remoteAddress?.ipAddress ?? ""
+        peerIsLoopback = ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
     }
 }
