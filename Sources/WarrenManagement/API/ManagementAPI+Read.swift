@@ -39,13 +39,15 @@ extension ManagementAPI {
         case "channels":
             let snapshot = try await snapshot(.channels)
             let filter = try query.matcher()
+            let series = sampler.allChannels()
             let items = snapshot.channels.filter { filter($0.identity.name) }
                 .sorted { $0.identity.name < $1.identity.name }
-                .map { ObjectJSON.channel($0, node: snapshot.nodeName) }
+                .map { ObjectJSON.channel($0, series: series[$0.identity.name], node: snapshot.nodeName) }
             return .ok(try query.respond(items, total: snapshot.channels.count))
         case "nodes":
             let snapshot = try await snapshot(.connections)
-            let node = NodeJSON.node(snapshot, metrics: NodeMetrics.read(), series: sampler.node, managementPort: port)
+            let node = NodeJSON.node(snapshot, metrics: NodeMetrics.read(), series: sampler.node,
+                                     churnSeries: sampler.overview, managementPort: port)
             if path.count == 2 {
                 guard path[1] == snapshot.nodeName else { throw .notFound }
                 return .ok(node)
@@ -53,8 +55,10 @@ extension ManagementAPI {
             return .ok(.array([node]))
         case "vhosts":
             let snapshot = try await snapshot(.queues)
+            let series = sampler.allQueues()
             let items = snapshot.vhosts.sorted().map { name in
-                ObjectJSON.vhost(name, queues: snapshot.queues.filter { $0.vhost == name }, node: snapshot.nodeName)
+                ObjectJSON.vhost(name, queues: snapshot.queues.filter { $0.vhost == name }, series: series,
+                                 node: snapshot.nodeName)
             }
             if path.count == 2 {
                 guard let one = items.first(where: { $0["name"]?.stringValue == path[1] }) else { throw .notFound }

@@ -19,7 +19,9 @@ enum NodeJSON {
         return .array([.sorted(pairs)])
     }
 
-    static func node(_ s: BrokerSnapshot, metrics: NodeMetrics, series: SampleSeries, managementPort: Int) -> JSON {
+    static func node(
+        _ s: BrokerSnapshot, metrics: NodeMetrics, series: SampleSeries, churnSeries: SampleSeries, managementPort: Int
+    ) -> JSON {
         let churn = s.churn
         func detailed(_ name: String, _ value: Int, _ index: Int?) -> [(String, JSON)] {
             [(name, .int(value)), (name + "_details", index.map { series.details($0, history: nil) }
@@ -63,7 +65,11 @@ enum NodeJSON {
             ("queue_created", churn.queueCreated), ("queue_declared", churn.queueDeclared),
             ("queue_deleted", churn.queueDeleted),
         ]
-        for (name, value) in churnValues { pairs += detailed(name, Int(clamping: value), nil) }
+        for (name, value) in churnValues {
+            let index = StatsSampler.overviewFields.firstIndex(of: name)
+            pairs += [(name, .int(value)), (name + "_details", index.map { churnSeries.details($0, history: nil) }
+                ?? .object([("rate", .double(0))]))]
+        }
         return .sorted(pairs)
     }
 

@@ -84,7 +84,7 @@ enum ObjectJSON {
         ])
     }
 
-    static func channel(_ c: ChannelSnapshot, node: String) -> JSON {
+    static func channel(_ c: ChannelSnapshot, series: SampleSeries?, node: String) -> JSON {
         let s = c.stats
         let counters: [(String, UInt64)] = [
             ("ack", s.acked), ("confirm", s.confirmed), ("deliver", s.delivered), ("deliver_get", s.deliverGet),
@@ -98,7 +98,7 @@ enum ObjectJSON {
                                             ("peer_host", .string(c.identity.peerHost)),
                                             ("peer_port", .int(c.identity.peerPort))])),
             ("consumer_count", .int(c.consumerCount)), ("global_prefetch_count", .int(c.globalPrefetch)),
-            ("message_stats", counterObject(counters, series: nil)),
+            ("message_stats", counterObject(counters, series: series ?? SampleSeries(), fields: StatsSampler.channelFields)),
             ("messages_unacknowledged", .int(c.unacked)), ("messages_uncommitted", .int(c.uncommittedMessages)),
             ("messages_unconfirmed", .int(c.unconfirmed)), ("name", .string(c.identity.name)),
             ("node", .string(node)), ("number", .int(c.identity.number)), ("pending_raft_commands", .int(0)),
@@ -123,16 +123,21 @@ enum ObjectJSON {
         return .sorted(pairs)
     }
 
-    static func vhost(_ name: String, queues: [QueueSnapshot], node: String) -> JSON {
+    /// A vhost; its length rates are the sums of its queues' rates.
+    static func vhost(_ name: String, queues: [QueueSnapshot], series: [String: SampleSeries], node: String) -> JSON {
         let ready = queues.reduce(0) { $0 + $1.ready }
         let unacked = queues.reduce(0) { $0 + $1.unacked }
+        func rate(_ index: Int) -> JSON {
+            .object([("rate", .double(queues.reduce(0) {
+                $0 + (series[StatsSampler.key($1.vhost, $1.name)]?.rate(index) ?? 0)
+            }))])
+        }
         let description = name == "/" ? "Default virtual host" : ""
         return .sorted([
             ("cluster_state", .object([(node, .string("running"))])), ("default_queue_type", .string("undefined")),
             ("description", .string(description)), ("messages", .int(ready + unacked)),
-            ("messages_details", .object([("rate", .double(0))])), ("messages_ready", .int(ready)),
-            ("messages_ready_details", .object([("rate", .double(0))])), ("messages_unacknowledged", .int(unacked)),
-            ("messages_unacknowledged_details", .object([("rate", .double(0))])),
+            ("messages_details", rate(0)), ("messages_ready", .int(ready)), ("messages_ready_details", rate(1)),
+            ("messages_unacknowledged", .int(unacked)), ("messages_unacknowledged_details", rate(2)),
             ("metadata", .sorted([("description", .string(description)), ("tags", .array([]))])),
             ("name", .string(name)), ("tags", .array([])), ("tracing", .bool(false)),
         ])

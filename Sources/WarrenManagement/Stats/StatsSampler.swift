@@ -73,12 +73,20 @@ final class StatsSampler: Sendable {
                                  "disk_writes", "connection_created", "connection_closed", "channel_created",
                                  "channel_closed", "queue_created", "queue_declared", "queue_deleted"]
     static let connectionFields = ["recv_oct", "send_oct"]
+    static let channelFields = ["ack", "confirm", "deliver", "deliver_get", "deliver_no_ack", "get", "get_empty",
+                                "get_no_ack", "publish", "redeliver", "return_unroutable", "drop_unroutable"]
+
+    static func values(_ s: ChannelStatistics) -> [Int64] {
+        [s.acked, s.confirmed, s.delivered, s.deliverGet, s.deliveredNoAck, s.got, s.getEmpty, s.gotNoAck, s.published,
+         s.redelivered, s.returnedUnroutable, s.droppedUnroutable].map { Int64(clamping: $0) }
+    }
     static let nodeFields = ["mem_used", "fd_used", "sockets_used", "disk_free"]
 
     struct State: Sendable {
         var queues: [String: SampleSeries] = [:]
         var exchanges: [String: SampleSeries] = [:]
         var connections: [String: SampleSeries] = [:]
+        var channels: [String: SampleSeries] = [:]
         var overview = SampleSeries()
         var node = SampleSeries()
     }
@@ -144,6 +152,13 @@ final class StatsSampler: Sendable {
                 connections[connection.name] = series
             }
             state.connections = connections
+            var channels: [String: SampleSeries] = [:]
+            for channel in snapshot.channels {
+                var series = state.channels[channel.identity.name] ?? SampleSeries()
+                series.add(Sample(time: now, values: Self.values(channel.stats)), keep: keep)
+                channels[channel.identity.name] = series
+            }
+            state.channels = channels
             state.overview.add(Sample(time: now, values: Self.values(snapshot)), keep: keep)
             state.node.add(Sample(time: now, values: [Int64(node.memoryUsed), Int64(node.fdUsed),
                                                       Int64(snapshot.connections.count), Int64(node.diskFree)]),
@@ -159,6 +174,7 @@ final class StatsSampler: Sendable {
     func allQueues() -> [String: SampleSeries] { state.withLock { $0.queues } }
     func allExchanges() -> [String: SampleSeries] { state.withLock { $0.exchanges } }
     func allConnections() -> [String: SampleSeries] { state.withLock { $0.connections } }
+    func allChannels() -> [String: SampleSeries] { state.withLock { $0.channels } }
     var overview: SampleSeries { state.withLock { $0.overview } }
     var node: SampleSeries { state.withLock { $0.node } }
 }
