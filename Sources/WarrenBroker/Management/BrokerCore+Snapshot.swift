@@ -59,6 +59,21 @@ extension BrokerCore {
         return snapshot
     }
 
+    /// Every queue's vhost and name: enough to filter, sort and page before copying any figures.
+    func queueKeys(vhost only: String?) -> [QueueKey] {
+        var keys: [QueueKey] = []
+        for vhost in vhosts.values where only == nil || vhost.name == only {
+            keys.reserveCapacity(keys.count + vhost.queues.count)
+            for name in vhost.queues.keys { keys.append(QueueKey(vhost: vhost.name, name: name)) }
+        }
+        return keys
+    }
+
+    /// Snapshots of the named queues that still exist, in the order given.
+    func queueSnapshots(_ keys: [QueueKey]) -> [QueueSnapshot] {
+        keys.compactMap { key in vhosts[key.vhost]?.queues[key.name].map(Self.snapshot) }
+    }
+
     static func snapshot(_ queue: BrokerQueue) -> QueueSnapshot {
         let consumers = queue.consumers
         let ready = queue.readyCount

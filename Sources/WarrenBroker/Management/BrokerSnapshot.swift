@@ -40,6 +40,17 @@ package struct SnapshotParts: OptionSet, Sendable {
     package static let all: SnapshotParts = [.queues, .exchanges, .bindings, .consumers, .connections, .channels]
 }
 
+/// A queue's identity: its vhost and name.
+package struct QueueKey: Sendable, Hashable {
+    package var vhost: String
+    package var name: String
+
+    package init(vhost: String, name: String) {
+        self.vhost = vhost
+        self.name = name
+    }
+}
+
 package struct QueueSnapshot: Sendable {
     package var vhost: String
     package var name: String
