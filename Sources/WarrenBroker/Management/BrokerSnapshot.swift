@@ -24,6 +24,20 @@ package struct BrokerSnapshot: Sendable {
     /// Every channel's counters, closed ones included.
     package var channelTotals: ChannelStatistics
     package var churn: ChurnCounters
+    /// Per vhost: its channels' counters and its connections' bytes, closed ones included.
+    package var vhostTraffic: [String: VhostTraffic] = [:]
+}
+
+package struct VhostTraffic: Sendable {
+    package var stats = ChannelStatistics()
+    package var receivedOctets = 0
+    package var sentOctets = 0
+
+    package init(stats: ChannelStatistics = ChannelStatistics(), receivedOctets: Int = 0, sentOctets: Int = 0) {
+        self.stats = stats
+        self.receivedOctets = receivedOctets
+        self.sentOctets = sentOctets
+    }
 }
 
 /// Which parts of a snapshot to copy, so a request for exchanges does not copy 10,000 queues.

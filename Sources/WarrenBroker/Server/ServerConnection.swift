@@ -402,6 +402,8 @@ final class ServerConnection: ChannelInboundHandler {
     }
 
     private func tearDown() {
+        vhost?.closedReceivedOctets += receivedOctets
+        vhost?.closedSentOctets += sentOctets
         phase = .closed
         closeTimeout?.cancel()
         releaseResources()

@@ -56,9 +56,11 @@ extension ManagementAPI {
         case "vhosts":
             let snapshot = try await snapshot(.queues)
             let series = sampler.allQueues()
+            let trafficSeries = sampler.allVhosts()
             let items = snapshot.vhosts.sorted().map { name in
                 ObjectJSON.vhost(name, queues: snapshot.queues.filter { $0.vhost == name }, series: series,
-                                 node: snapshot.nodeName)
+                                 traffic: snapshot.vhostTraffic[name] ?? VhostTraffic(),
+                                 trafficSeries: trafficSeries[name], node: snapshot.nodeName)
             }
             if path.count == 2 {
                 guard let one = items.first(where: { $0["name"]?.stringValue == path[1] }) else { throw .notFound }
