@@ -117,7 +117,16 @@ import Testing
             #expect(ours.count > 40)
             for name in ours { #expect(reference.contains(name), "\(name) is not one of rabbitmq_prometheus' names") }
             let ready = result.body.split(separator: "\n").first { $0.hasPrefix("rabbitmq_queue_messages_ready ") }
-            #expect(ready.flatMap { Double($0.split(separator: " ")[1]) } ?? 0 > 0)
+            let readyValue = ready.flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+            #expect(readyValue > 0)
+
+            let perObject = try await HTTP.request(port: m.port, "GET", "/metrics/per-object", auth: nil)
+            let dlqLine = perObject.body.split(separator: "\n").first {
+                $0.hasPrefix("rabbitmq_queue_messages_ready{") && $0.contains(#"queue="shape.dlq""#)
+            }
+            #expect(dlqLine?.contains(#"vhost="/""#) == true)
+            let dlqReady = dlqLine.flatMap { Double($0.split(separator: " ").last ?? "") }
+            #expect(dlqReady == 3)
         }
     }
 }
