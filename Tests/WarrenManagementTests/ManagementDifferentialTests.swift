@@ -89,16 +89,25 @@ extension ManagementTests {
                 await Self.cleanUp(port: rabbitPort, suffix: s, rabbitConnection)
                 throw error
             }
-            let rabbitListed = try await HTTP.request(port: rabbitPort, "GET", "/api/queues/%2F?name=diff-mgmt&columns=name")
+            let rabbitListed = try await HTTP.request(port: rabbitPort, "GET", "/api/queues/%2F?name=diff-mgmt")
             await Self.cleanUp(port: rabbitPort, suffix: s, rabbitConnection)
 
             try await EmbeddedManagement.with { m in
                 let connection = try await Self.traffic(m.amqpURL, suffix: s)
                 let warren = try await Self.settled(port: m.port, suffix: s)
-                let warrenListed = try await m.request("GET", "/api/queues/%2F?name=diff-mgmt&columns=name")
+                let warrenListed = try await m.request("GET", "/api/queues/%2F?name=diff-mgmt")
                 try await connection.close()
 
                 #expect(Self.names(rabbitListed, suffix: s) == Self.names(warrenListed, suffix: s))
+                // The listing's objects (no detail-only keys) have the same keys too.
+                let rabbitItems = Self.items(rabbitListed, suffix: s), warrenItems = Self.items(warrenListed, suffix: s)
+                for (name, keys) in rabbitItems {
+                    let ours = warrenItems[name] ?? []
+                    let onlyRabbit = keys.subtracting(ours).subtracting(Self.allowedDifferences)
+                    let onlyWarren = ours.subtracting(keys).subtracting(Self.allowedDifferences)
+                    #expect(onlyRabbit.isEmpty && onlyWarren.isEmpty,
+                            "listed \(name): only RabbitMQ \(onlyRabbit.sorted()), only Warren \(onlyWarren.sorted())")
+                }
                 for name in Self.expected.keys.sorted() {
                     let r = try #require(rabbit[name]), w = try #require(warren[name])
                     let onlyRabbit = Set(r.keys).subtracting(w.keys).subtracting(Self.allowedDifferences)
@@ -123,7 +132,17 @@ extension ManagementTests {
                 .filter { $0.hasSuffix(suffix) }
         }
 
-        static func cleanUp(port: Int, suffix s: String, _ connection: AMQPConnection) async {
+        /// The key set of each of this run's queues in a listing, by name without the suffix.
+    static func items(_ result: HTTPResult, suffix: String) -> [String: Set<String>] {
+        var byName: [String: Set<String>] = [:]
+        for item in (try? result.json()) as? [[String: Any]] ?? [] {
+            guard let name = item["name"] as? String, name.hasSuffix(suffix) else { continue }
+            byName[String(name.dropLast(suffix.count))] = Set(item.keys)
+        }
+        return byName
+    }
+
+    static func cleanUp(port: Int, suffix s: String, _ connection: AMQPConnection) async {
             try? await connection.close()
             for name in expected.keys { _ = try? await HTTP.request(port: port, "DELETE", "/api/queues/%2F/\(name)\(s)") }
             _ = try? await HTTP.request(port: port, "DELETE", "/api/exchanges/%2F/diff-mgmt-topic\(s)")
