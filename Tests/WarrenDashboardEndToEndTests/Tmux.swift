@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// scripts/test sets WARREN_E2E=1 (and installs tmux); without it these tests are skipped.
+let endToEndEnabled = ProcessInfo.processInfo.environment["WARREN_E2E"] == "1"
+
+/// The warren binary that `swift build` made (or $WARREN_BINARY).
+let warrenBinary: String = {
+    if let path = ProcessInfo.processInfo.environment["WARREN_BINARY"] { return path }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/warren").path
+}()
+
+/// Runs a program and returns its standard output (standard error is discarded).
+@discardableResult
+func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// One tmux session running a shell, driven like a user would: keys in, screen text out.
+final class TmuxSession {
+    let name: String
+
+    init(width: Int = 160, height: Int = 48) throws {
+        name = "warren-e2e-\(UUID().uuidString.prefix(8))"
+        let started = try run(["tmux", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
+                               "env TERM=xterm-256color bash --norc --noprofile"])
+        guard started.status == 0 else { throw TmuxError("tmux new-session failed (is tmux installed?)") }
+    }
+
+    deinit { _ = try? run(["tmux", "kill-session", "-t", name]) }
+
+    /// Types a command line into the shell, followed by a marker with its exit status.
+    func shell(_ command: String) throws {
+        try keys(command + "; echo WARREN-EXIT=$?", "Enter")
+    }
+
+    func keys(_ keys: String...) throws {
+        try run(["tmux", "send-keys", "-t", name] + keys)
+    }
+
+    /// Literal text (no key names).
+    func type(_ text: String) throws {
+        try run(["tmux", "send-keys", "-t", name, "-l", text])
+    }
+
+    func screen() throws -> String {
+        try run(["tmux", "capture-pane", "-t", name, "-p"]).output
+    }
+
+    /// Waits until the screen satisfies `condition`; returns that screen, or fails with the last one.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw TmuxError("timed out after \(timeout)s waiting for \(what); the screen was:\n\(last)")
+    }
+
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 10) throws -> String {
+        try waitFor("'\(text)'", timeout: timeout) { $0.contains(text) }
+    }
+}
+
+struct TmuxError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A line of the screen that contains `name` as a whole word.
+func line(of screen: String, containing name: String) -> String? {
+    screen.split(separator: "\n").map(String.init).first { line in
+        line.split(whereSeparator: { $0 == " " || $0 == "│" }).contains { $0 == name }
+    }
+}
