@@ -57,19 +57,19 @@ extension ViewState {
             guard let queue = targetQueue else { return [] }
             return peek(queue)
         case .replay:
-            guard let queue = targetQueue else { return [] }
             if readonly {
                 status = "read-only: replay is disabled (--readonly)"
                 return []
             }
+            guard let queue = targetQueue else { return [] }
             replay = ReplayDialog(queue: queue, phase: .planning)
             return [.planReplay(queue)]
         case .purge:
-            guard let queue = targetQueue else { return [] }
             if readonly {
                 status = "read-only: purge is disabled (--readonly)"
                 return []
             }
+            guard let queue = targetQueue else { return [] }
             input = .purge(queue, typed: "")
         }
         return []
