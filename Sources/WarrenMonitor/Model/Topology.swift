@@ -113,6 +113,8 @@ public struct ConnectionInfo: Sendable, Hashable, Codable {
     public var peerHost: String?
     public var peerPort: Int?
     public var product: String?
+    /// The name the client gave itself (`connection_name` client property).
+    public var clientName: String?
     public var receivedBytes: Counter?
     public var sentBytes: Counter?
 
@@ -131,6 +133,7 @@ public struct ConnectionInfo: Sendable, Hashable, Codable {
         peerHost = json["peer_host"]?.string
         peerPort = json["peer_port"]?.int
         product = json[path: "client_properties", "product"]?.string
+        clientName = json[path: "client_properties", "connection_name"]?.string
         receivedBytes = Counter(json, "recv_oct")
         sentBytes = Counter(json, "send_oct")
     }

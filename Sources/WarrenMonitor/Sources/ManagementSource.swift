@@ -89,6 +89,11 @@ public struct ManagementSource: MonitorSource {
         _ = try await request(.DELETE, ["queues", id.vhost, id.name, "contents"])
     }
 
+    /// `DELETE /api/connections/{name}`: the broker closes that client connection.
+    public func closeConnection(named name: String) async throws {
+        _ = try await request(.DELETE, ["connections", name])
+    }
+
     private var statsQuery: [(String, String)] {
         options.disableStats ? [("disable_stats", "true"), ("enable_queue_totals", "true")] : []
     }
@@ -100,13 +105,23 @@ public struct ManagementSource: MonitorSource {
             return try await list(["queues"] + scope, query: query).compactMap(QueueInfo.init(json:))
         }
         var result: [QueueInfo] = []
+        var seen: Set<QueueID> = []
         var page = 1
         while true {
-            let json = try await get(["queues"] + scope, query: query + [
-                ("page", String(page)), ("page_size", String(min(500, max(1, pageSize)))), ("pagination", "true"),
-            ])
+            let json: JSON
+            do {
+                json = try await get(["queues"] + scope, query: query + [
+                    ("page", String(page)), ("page_size", String(min(500, max(1, pageSize)))), ("pagination", "true"),
+                ])
+            } catch MonitorError.http(status: 400, _) where page > 1 {
+                // Queues were deleted while paging and this page no longer exists.
+                break
+            }
             let items = json["items"]?.array ?? []
-            result += items.compactMap(QueueInfo.init(json:))
+            // Queues created or deleted between pages shift the rest: drop repeats.
+            for queue in items.compactMap(QueueInfo.init(json:)) where seen.insert(queue.id).inserted {
+                result.append(queue)
+            }
             let pageCount = json["page_count"]?.int ?? page
             if page >= pageCount || items.isEmpty { break }
             page += 1
@@ -180,6 +195,6 @@ public struct ManagementSource: MonitorSource {
         where text.contains(needle) {
             return meaning
         }
-        return text.split(separator: "\n").first.map(String.init) ?? text
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
