@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -11,12 +11,17 @@ let package = Package(
         .library(name: "WarrenBroker", targets: ["WarrenBroker"]),
         .library(name: "WarrenMonitor", targets: ["WarrenMonitor"]),
         .library(name: "WarrenDashboard", targets: ["WarrenDashboard"]),
+        .library(name: "WarrenManagement", targets: ["WarrenManagement"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // No default traits: the management API needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
     ],
     targets: [
         // AMQP 0-9-1 frames, methods, content headers and field tables. NIOCore only.
@@ -71,6 +76,18 @@ let package = Package(
             name: "WarrenTerminal",
             dependencies: ["CNcursesw", "WarrenDashboard", "WarrenMonitor"]
         ),
+        // RabbitMQ's management HTTP API and Prometheus metrics for the embedded broker.
+        .target(
+            name: "WarrenManagement",
+            dependencies: [
+                "WarrenBroker",
+                "WarrenWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
@@ -79,6 +96,7 @@ let package = Package(
                 "WarrenMonitor",
                 "WarrenDashboard",
                 "WarrenTerminal",
+                "WarrenManagement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -115,6 +133,17 @@ let package = Package(
                 "WarrenClient",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "WarrenManagementTests",
+            dependencies: [
+                "WarrenManagement",
+                "WarrenBroker",
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         // Live tests against a real RabbitMQ node; scripts/test starts one and sets WARREN_RABBITMQ_URL.
         .testTarget(

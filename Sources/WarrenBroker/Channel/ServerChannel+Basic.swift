@@ -15,6 +15,7 @@ extension ServerChannel {
         }
         let message = Message(exchange: publish.exchange, routingKey: publish.routingKey,
                               properties: header.properties, body: body)
+        stats.published += 1
         var sequence: UInt64?
         if confirmMode {
             publishSequence += 1
@@ -35,6 +36,7 @@ extension ServerChannel {
         let queues = vhost.route(exchange, routingKey: message.routingKey, headers: message.properties.headers)
         var refused = false
         if queues.isEmpty {
+            if mandatory { stats.returnedUnroutable += 1 } else { stats.droppedUnroutable += 1 }
             if mandatory {
                 connection.sendContent(
                     channel: id,
@@ -52,6 +54,7 @@ extension ServerChannel {
             if refused {
                 nackPublish(sequence)
             } else {
+                stats.confirmed += 1
                 if confirmAckPending == nil { confirmAckFirst = sequence }
                 confirmAckPending = sequence
             }
@@ -118,14 +121,18 @@ extension ServerChannel {
         nextDeliveryTag += 1
         if consumer.noAck {
             queue.stats.deliveredNoAck += 1
+            stats.deliveredNoAck += 1
         } else {
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: consumer))
             consumer.unacked += 1
-            queue.unackedCount += 1
-            queue.unackedBytes += entry.message.bodySize
+            queue.noteUnacked(entry)
             queue.stats.delivered += 1
+            stats.delivered += 1
         }
-        if entry.redelivered { queue.stats.redelivered += 1 }
+        if entry.redelivered {
+            queue.stats.redelivered += 1
+            stats.redelivered += 1
+        }
         connection.sendContent(
             channel: id,
             BasicDeliver(consumerTag: consumer.tag, deliveryTag: tag, redelivered: entry.redelivered,
@@ -147,6 +154,7 @@ extension ServerChannel {
     func get(_ get: BasicGet) throws(BrokerError) {
         let queue = try accessibleQueue(get.queue)
         guard let entry = queue.get() else {
+            stats.getEmpty += 1
             connection.send(channel: id, BasicGetEmpty())
             return
         }
@@ -154,11 +162,16 @@ extension ServerChannel {
         nextDeliveryTag += 1
         if get.noAck {
             queue.stats.gotNoAck += 1
+            stats.gotNoAck += 1
         } else {
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: nil))
-            queue.unackedCount += 1
-            queue.unackedBytes += entry.message.bodySize
+            queue.noteUnacked(entry)
             queue.stats.got += 1
+            stats.got += 1
+        }
+        if entry.redelivered {
+            queue.stats.redelivered += 1
+            stats.redelivered += 1
         }
         connection.sendContent(
             channel: id,
@@ -203,12 +216,13 @@ extension ServerChannel {
         var touched: [BrokerQueue] = []
         var requeues: [ObjectIdentifier: [QueueEntry]] = [:]
         for item in settled {
-            item.queue.unackedCount -= 1
-            item.queue.unackedBytes -= item.entry.message.bodySize
+            item.queue.noteSettled(item.entry)
             item.consumer?.unacked -= 1
             if !touched.contains(where: { $0 === item.queue }) { touched.append(item.queue) }
             switch outcome {
-            case .ack: item.queue.stats.acked += 1
+            case .ack:
+                item.queue.stats.acked += 1
+                stats.acked += 1
             case .requeue: requeues[ObjectIdentifier(item.queue), default: []].append(item.entry)
             case .deadLetter: item.queue.deadLetter(item.entry, reason: .rejected)
             }

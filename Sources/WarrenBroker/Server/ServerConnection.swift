@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import WarrenWire
 
@@ -24,12 +25,18 @@ final class ServerConnection: ChannelInboundHandler {
     private var readBuffer: ByteBuffer?
     private var decoder = FrameDecoder(frameMax: FrameConstants.minimumFrameMax)
     private var assembler: CommandAssembler
-    private var channels: [UInt16: ServerChannel] = [:]
+    private(set) var channels: [UInt16: ServerChannel] = [:]
     /// Channels the broker closed; the client's frames on them are ignored until close-ok.
     private var closingChannels: Set<UInt16> = []
     private(set) var vhost: VirtualHost?
-    private var frameMax: UInt32 = FrameConstants.minimumFrameMax
-    private var channelMax: UInt16 = 0
+    private(set) var frameMax: UInt32 = FrameConstants.minimumFrameMax
+    private(set) var channelMax: UInt16 = 0
+    private(set) var heartbeat: UInt16 = 0
+    /// Bytes and reads/writes on the socket, for the management API.
+    private(set) var receivedOctets = 0
+    private(set) var sentOctets = 0
+    private(set) var receiveCount = 0
+    private(set) var sendCount = 0
     private var heartbeatTask: RepeatedTask?
     private var didRead = false
     private var didWrite = false
@@ -45,10 +52,13 @@ final class ServerConnection: ChannelInboundHandler {
     var channelsWithPendingConfirms: Set<UInt16> = []
     /// Set when a publish arrives during a memory alarm; the connection is blocked after the batch.
     var publishedDuringAlarm = false
-    private var isBlocked = false
+    private(set) var isBlocked = false
     private var sentBlocked = false
     let connectedAt = NIODeadline.now()
+    /// Milliseconds since the Unix epoch, as the management API shows connected_at.
+    let connectedAtWallClock = Int64(Date().timeIntervalSince1970 * 1000)
     private(set) var peerAddress: SocketAddress?
+    private(set) var localAddress: SocketAddress?
 
     init(broker: BrokerCore, peerIsLoopback: Bool) {
         self.broker = broker
@@ -64,12 +74,15 @@ final class ServerConnection: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         peerAddress = context.channel.remoteAddress
+        localAddress = context.channel.localAddress
         broker.register(self)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         didRead = true
+        receivedOctets += incoming.readableBytes
+        receiveCount += 1
         if readBuffer == nil || readBuffer!.readableBytes == 0 {
             readBuffer = incoming
         } else {
@@ -222,6 +235,7 @@ final class ServerConnection: ChannelInboundHandler {
                 self.frameMax = frameMax == 0 ? broker.configuration.frameMax : frameMax
                 self.channelMax = channelMax == 0 ? broker.configuration.channelMax : channelMax
                 decoder.frameMax = self.frameMax
+                self.heartbeat = heartbeat
                 startHeartbeats(heartbeat)
             case .opened(let vhostName, let reply):
                 vhost = broker.vhosts[vhostName]
@@ -261,6 +275,7 @@ final class ServerConnection: ChannelInboundHandler {
                     .during(command.method)
             }
             channels[id] = ServerChannel(id: id, connection: self, vhost: vhost)
+            broker.churn.channelCreated += 1
             send(channel: id, ChannelOpenOk())
             return
         }
@@ -333,6 +348,8 @@ final class ServerConnection: ChannelInboundHandler {
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
         didWrite = true
+        sentOctets += buffer.readableBytes
+        sendCount += 1
         context.write(wrapOutboundOut(buffer), promise: nil)
         if !flushScheduled {
             flushScheduled = true
