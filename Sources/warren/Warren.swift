@@ -7,13 +7,15 @@ struct Warren: AsyncParsableCommand {
         commandName: "warren",
         abstract: "A terminal dashboard for RabbitMQ and other AMQP 0-9-1 brokers.",
         discussion: """
-            `warren watch` opens the dashboard on any broker; `warren broker` runs the embedded \
+            `warren` alone runs the demo: the embedded broker with demo traffic and the dashboard on \
+            it. `warren watch` opens the dashboard on any broker; `warren broker` runs the embedded \
             broker; queues, exchanges, consumers, nodes, peek, replay, purge and move are for scripts.
             """,
         version: WarrenClientVersion.current,
         subcommands: [
-            WatchCommand.self, BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self, ConsumersCommand.self, NodesCommand.self,
-            PeekCommand.self, ReplayCommand.self, PurgeCommand.self, MoveCommand.self, RenderBenchCommand.self,
-        ]
+            DemoCommand.self, WatchCommand.self, BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self,
+            ConsumersCommand.self, NodesCommand.self, PeekCommand.self, ReplayCommand.self, PurgeCommand.self, MoveCommand.self, RenderBenchCommand.self,
+        ],
+        defaultSubcommand: DemoCommand.self
     )
 }

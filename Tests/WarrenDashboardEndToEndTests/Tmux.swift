@@ -82,9 +82,7 @@ struct TmuxError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A line of the screen that contains `name` as a whole word.
-func line(of screen: String, containing name: String) -> String? {
-    screen.split(separator: "\n").map(String.init).first { line in
-        line.split(whereSeparator: { $0 == " " || $0 == "│" }).contains { $0 == name }
-    }
+/// The Queues pane's row of a queue.
+func queueRow(of screen: String, _ name: String) -> String? {
+    screen.split(separator: "\n").map(String.init).first { $0.hasPrefix("│\(name) ") && $0.contains("classic") }
 }

@@ -121,7 +121,7 @@ struct Painter {
         }
         if !state.filter.isEmpty, case .normal = state.input {
             let text = "filter: \(state.filter)"
-            grid.put(text, x: rect.maxX - text.count - 1, y: rect.y + 2, style: theme.header)
+            grid.put(text, x: rect.maxX - text.count - 1, y: rect.y, style: theme.style(.highlightForeground, bold: true))
         }
     }
 

@@ -55,6 +55,8 @@ extension ViewState {
                 dialog.phase = .cancelling(progress)
             case (.finished(let report), _):
                 dialog.phase = .finished(report)
+                // What was peeked has moved; a stale list would show messages no longer there.
+                peeks[dialog.queue] = nil
                 status = "replay of \(dialog.queue): \(report.progress.moved) moved (\(report.stop.rawValue))"
             default:
                 break
