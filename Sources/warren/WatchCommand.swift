@@ -68,7 +68,9 @@ struct WatchCommand: AsyncParsableCommand {
         for warning in configWarnings { printError("warren watch: \(warning)") }
         var options = broker
         var profile: BrokerProfile?
-        if let name = context ?? (broker.amqp == nil && broker.management == nil ? config.defaultBroker : nil) {
+        let noURLGiven = broker.amqp == nil && broker.management == nil && environment["WARREN_AMQP_URL"] == nil
+            && environment["WARREN_MANAGEMENT_URL"] == nil
+        if let name = context ?? (noURLGiven ? config.defaultBroker : nil) {
             guard let found = config.broker(name) else {
                 printError("warren watch: no [broker \(name)] in \(Config.directory(environment: environment) ?? "~/.config/warren")/config")
                 throw ExitCode(ExitStatus.usage)
