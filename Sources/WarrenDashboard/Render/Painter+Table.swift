@@ -37,7 +37,7 @@ extension Painter {
         let selection = min(state.selection, table.rows.count - 1)
         let offset = selection >= visible ? selection - visible + 1 : 0
         for line in 0..<min(visible, table.rows.count - offset) {
-            let row = table.rows[offset + line]
+            let row = table.row(offset + line)
             let y = rect.y + 1 + line
             let selected = focused && offset + line == selection
             var style = row.emphasis.map { theme.style($0) } ?? theme.base

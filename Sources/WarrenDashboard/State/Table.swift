@@ -39,7 +39,8 @@ public enum SortValue: Sendable, Hashable, Comparable {
         case (.missing, _): return true
         case (_, .missing): return false
         case (.number(let x), .number(let y)): return x < y
-        case (.text(let x), .text(let y)): return x.localizedStandardCompare(y) == .orderedAscending
+        // Plain comparison: localized comparison is ten times slower on 10,000 names.
+        case (.text(let x), .text(let y)): return x < y
         case (.number, .text): return true
         case (.text, .number): return false
         }
@@ -64,15 +65,28 @@ public struct StateBar: Sendable, Hashable {
     }
 }
 
-/// One row of a pane's table.
+/// One row of a pane's table. Its cells are filled in (``Table/row(_:)``) only for rows that are
+/// drawn: with 10,000 queues, formatting every row each frame would cost more than the rest.
 public struct Row: Sendable, Hashable {
     /// What Enter opens, when it opens something.
     public var queue: QueueID?
-    public var cells: [String]
+    /// The first column's text; also what ties in the sort column are ordered by.
+    public var name: String
+    /// Index of the row's object in the snapshot's list for the pane.
+    var source: Int
     public var sort: [SortValue]
-    public var bar: StateBar?
     /// Colour of the whole row (e.g. alarms, dead-letter queues), else the theme's text colour.
     public var emphasis: ThemeKey?
+    public var cells: [String] = []
+    public var bar: StateBar?
+
+    init(queue: QueueID?, name: String, source: Int, sort: [SortValue], emphasis: ThemeKey?) {
+        self.queue = queue
+        self.name = name
+        self.source = source
+        self.sort = sort
+        self.emphasis = emphasis
+    }
 }
 
 /// A pane's columns and rows, filtered and sorted.
@@ -81,9 +95,28 @@ public struct Table: Sendable {
     public var rows: [Row]
     /// Shown when there are no rows.
     public var empty: String
+    /// Fills in a row's cells and bar.
+    var fill: @Sendable (inout Row) -> Void = { _ in }
+
+    /// Row `index` with its cells filled in.
+    public func row(_ index: Int) -> Row {
+        var row = rows[index]
+        fill(&row)
+        return row
+    }
 }
 
 extension MessageStates {
+    /// The messages the bar shows, without building it.
+    var barTotal: Int? {
+        switch precision {
+        case .exact: return (alpha ?? 0) + (beta ?? 0) + (gamma ?? 0) + (delta ?? 0)
+        case .classicQueues: return (alpha ?? 0) + (betaGamma ?? 0) + (delta ?? 0)
+        case .ramVersusPagedOut, .quorumInMemory: return (inMemory ?? 0) + (notInMemory ?? 0)
+        case .unknown: return nil
+        }
+    }
+
     /// The bar segments and the honest name of what they are.
     var bar: (StateBar, String)? {
         switch precision {

@@ -12,7 +12,7 @@ extension ViewState {
         table.rows.sort { a, b in
             let x = a.sort.indices.contains(column) ? a.sort[column] : .missing
             let y = b.sort.indices.contains(column) ? b.sort[column] : .missing
-            if x == y { return a.cells.first ?? "" < b.cells.first ?? "" }
+            if x == y { return a.name < b.name }
             return descending ? y < x : x < y
         }
         return table
@@ -70,24 +70,28 @@ extension ViewState {
         let dlqs = Set(snapshot.deadLetters.queues.map(\.queue))
         var rows: [Row] = []
         rows.reserveCapacity(snapshot.queues.count)
-        for queue in snapshot.queues where matches(queue.name, vhost: queue.vhost) {
+        for (index, queue) in snapshot.queues.enumerated() where matches(queue.name, vhost: queue.vhost) {
             let rates = snapshot.queueRates[queue.id]
-            let states = snapshot.messageStates[queue.id]
-            let inRate = rates?.publish?.perSecond
-            let outRate = rates?.deliver?.perSecond
+            let name = queue.id.description
+            let odd = !(queue.state == "running" || queue.state == nil || queue.state == "idle")
             rows.append(Row(
-                queue: queue.id,
-                cells: [queue.id.description, queue.type, queue.state ?? "-", Format.count(queue.messagesReady),
-                        Format.count(queue.messagesUnacknowledged), Format.rate(inRate), Format.rate(outRate),
-                        Format.count(queue.consumers), ""],
-                sort: [.text(queue.id.description), .text(queue.type), .text(queue.state ?? ""),
-                       .number(queue.messagesReady), .number(queue.messagesUnacknowledged), .number(inRate),
-                       .number(outRate), .number(queue.consumers), .number(states?.bar?.0.total)],
-                bar: states?.bar?.0,
-                emphasis: dlqs.contains(queue.id) ? .deadLetter : (queue.state == "running" || queue.state == nil
-                    || queue.state == "idle" ? nil : .warning)))
+                queue: queue.id, name: name, source: index,
+                sort: [.text(name), .text(queue.type), .text(queue.state ?? ""), .number(queue.messagesReady),
+                       .number(queue.messagesUnacknowledged), .number(rates?.publish?.perSecond),
+                       .number(rates?.deliver?.perSecond), .number(queue.consumers),
+                       .number(snapshot.messageStates[queue.id]?.barTotal)],
+                emphasis: dlqs.contains(queue.id) ? .deadLetter : (odd ? .warning : nil)))
         }
-        return Table(columns: Self.columns(.queues), rows: rows, empty: filter.isEmpty ? "no queues" : "no queue matches")
+        var table = Table(columns: Self.columns(.queues), rows: rows, empty: filter.isEmpty ? "no queues" : "no queue matches")
+        table.fill = { row in
+            let queue = snapshot.queues[row.source]
+            let rates = snapshot.queueRates[queue.id]
+            row.cells = [row.name, queue.type, queue.state ?? "-", Format.count(queue.messagesReady),
+                         Format.count(queue.messagesUnacknowledged), Format.rate(rates?.publish?.perSecond),
+                         Format.rate(rates?.deliver?.perSecond), Format.count(queue.consumers), ""]
+            row.bar = snapshot.messageStates[queue.id]?.bar?.0
+        }
+        return table
     }
 
     private func exchangeTable(_ snapshot: Snapshot) -> Table {
@@ -99,6 +103,7 @@ extension ViewState {
                                 uniquingKeysWith: { a, _ in a })
         let elapsed = previous.map { snapshot.takenAt.timeIntervalSince($0.takenAt) } ?? 0
         var rows: [Row] = []
+        var cells: [[String]] = []
         for exchange in snapshot.exchanges where matches(exchange.name, vhost: exchange.vhost) {
             let key = exchange.vhost + "\u{0}" + exchange.name
             let old = before[key]?.messageStats
@@ -108,46 +113,52 @@ extension ViewState {
             let name = exchange.name.isEmpty ? "(default)" : exchange.name
             let shown = exchange.vhost == "/" ? name : "\(exchange.vhost)/\(name)"
             let bindings = exchange.name.isEmpty ? nil : bindingCounts[key] ?? 0
-            rows.append(Row(queue: nil,
-                            cells: [shown, exchange.type, Format.count(bindings), Format.rate(inRate), Format.rate(outRate)],
+            cells.append([shown, exchange.type, Format.count(bindings), Format.rate(inRate), Format.rate(outRate)])
+            rows.append(Row(queue: nil, name: shown, source: cells.count - 1,
                             sort: [.text(shown), .text(exchange.type), .number(bindings), .number(inRate), .number(outRate)],
-                            bar: nil, emphasis: exchange.internal ? .inactiveForeground : nil))
+                            emphasis: exchange.internal ? .inactiveForeground : nil))
         }
-        return Table(columns: Self.columns(.exchanges), rows: rows, empty: "no exchanges")
+        return Table(columns: Self.columns(.exchanges), rows: rows, empty: "no exchanges", fill: Self.filler(cells))
+    }
+
+    /// For small tables the cells are made up front; the row keeps their index.
+    static func filler(_ cells: [[String]]) -> @Sendable (inout Row) -> Void {
+        { row in row.cells = cells[row.source] }
     }
 
     private func consumerTable(_ snapshot: Snapshot) -> Table {
         var rows: [Row] = []
+        var cells: [[String]] = []
         for consumer in snapshot.consumers
         where matches(consumer.queue.name, vhost: consumer.queue.vhost) || matches(consumer.consumerTag, vhost: consumer.queue.vhost) {
             let connection = consumer.connectionName.map { name in
                 consumer.channelNumber.map { "\(name) (\($0))" } ?? name
             } ?? "-"
             let ack = consumer.ackRequired ? "manual" : "auto"
-            rows.append(Row(queue: consumer.queue,
-                            cells: [consumer.consumerTag, consumer.queue.description, connection,
-                                    Format.count(consumer.prefetchCount), ack, consumer.active ? "yes" : "no"],
+            cells.append([consumer.consumerTag, consumer.queue.description, connection, Format.count(consumer.prefetchCount),
+                          ack, consumer.active ? "yes" : "no"])
+            rows.append(Row(queue: consumer.queue, name: consumer.consumerTag, source: cells.count - 1,
                             sort: [.text(consumer.consumerTag), .text(consumer.queue.description), .text(connection),
                                    .number(consumer.prefetchCount), .text(ack), .text(consumer.active ? "yes" : "no")],
-                            bar: nil, emphasis: consumer.active ? nil : .inactiveForeground))
+                            emphasis: consumer.active ? nil : .inactiveForeground))
         }
-        return Table(columns: Self.columns(.consumers), rows: rows, empty: "no consumers")
+        return Table(columns: Self.columns(.consumers), rows: rows, empty: "no consumers", fill: Self.filler(cells))
     }
 
     private func deadLetterTable(_ snapshot: Snapshot) -> Table {
         var rows: [Row] = []
+        var cells: [[String]] = []
         for dlq in snapshot.deadLetters.queues where matches(dlq.queue.name, vhost: dlq.queue.vhost) {
             let perMinute = dlq.growth.map { $0.perSecond * 60 }
             let sources = dlq.sources.isEmpty ? "(by name)" : dlq.sources.map(\.description).joined(separator: ",")
             let reasons = topReasons(dlq.queue)
-            rows.append(Row(queue: dlq.queue,
-                            cells: [dlq.queue.description, Format.count(dlq.depth), Format.signedRate(perMinute),
-                                    sources, reasons],
+            cells.append([dlq.queue.description, Format.count(dlq.depth), Format.signedRate(perMinute), sources, reasons])
+            rows.append(Row(queue: dlq.queue, name: dlq.queue.description, source: cells.count - 1,
                             sort: [.text(dlq.queue.description), .number(dlq.depth), .number(perMinute), .text(sources),
                                    .text(reasons)],
-                            bar: nil, emphasis: (dlq.depth ?? 0) > 0 ? .deadLetter : nil))
+                            emphasis: (dlq.depth ?? 0) > 0 ? .deadLetter : nil))
         }
-        return Table(columns: Self.columns(.dlq), rows: rows, empty: "no dead-letter queues")
+        return Table(columns: Self.columns(.dlq), rows: rows, empty: "no dead-letter queues", fill: Self.filler(cells))
     }
 
     /// Dead-letter reasons among the peeked messages of a queue, most common first.
@@ -161,22 +172,30 @@ extension ViewState {
 
     private func stateTable(_ snapshot: Snapshot) -> Table {
         var rows: [Row] = []
-        for queue in snapshot.queues where matches(queue.name, vhost: queue.vhost) {
-            let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
-            let figures = Format.stateFigures(states)
-            rows.append(Row(queue: queue.id,
-                            cells: [queue.id.description, Format.count(queue.messages), "", figures],
-                            sort: [.text(queue.id.description), .number(queue.messages),
-                                   .number(states.bar?.0.total), .text(figures)],
-                            bar: states.bar?.0, emphasis: nil))
+        rows.reserveCapacity(snapshot.queues.count)
+        for (index, queue) in snapshot.queues.enumerated() where matches(queue.name, vhost: queue.vhost) {
+            let states = snapshot.messageStates[queue.id]
+            let name = queue.id.description
+            rows.append(Row(queue: queue.id, name: name, source: index,
+                            sort: [.text(name), .number(queue.messages), .number(states?.barTotal),
+                                   .text(states?.precision.rawValue ?? "")],
+                            emphasis: nil))
         }
-        return Table(columns: Self.columns(.states), rows: rows, empty: "no queues")
+        var table = Table(columns: Self.columns(.states), rows: rows, empty: "no queues")
+        table.fill = { row in
+            let queue = snapshot.queues[row.source]
+            let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
+            row.cells = [row.name, Format.count(queue.messages), "", Format.stateFigures(states)]
+            row.bar = states.bar?.0
+        }
+        return table
     }
 
     private func nodeTable(_ snapshot: Snapshot) -> Table {
         var leaders: [String: Int] = [:]
         for quorum in snapshot.cluster.quorumQueues { if let leader = quorum.leader { leaders[leader, default: 0] += 1 } }
         var rows: [Row] = []
+        var cells: [[String]] = []
         for node in snapshot.nodes {
             var alarms: [String] = []
             if node.memoryAlarm { alarms.append("memory") }
@@ -185,15 +204,15 @@ extension ViewState {
             let memory = "\(Format.bytes(node.memoryUsed))/\(Format.bytes(node.memoryLimit))"
             let disk = "\(Format.bytes(node.diskFree))/\(Format.bytes(node.diskFreeLimit))"
             let usage = node.memoryLimit.flatMap { limit in node.memoryUsed.map { Double($0) / Double(max(1, limit)) } }
-            rows.append(Row(queue: nil,
-                            cells: [node.name, node.running ? "yes" : "DOWN", memory, disk,
-                                    alarms.isEmpty ? "-" : alarms.joined(separator: ","), "\(leaders[node.name] ?? 0)"],
+            cells.append([node.name, node.running ? "yes" : "DOWN", memory, disk,
+                          alarms.isEmpty ? "-" : alarms.joined(separator: ","), "\(leaders[node.name] ?? 0)"])
+            rows.append(Row(queue: nil, name: node.name, source: cells.count - 1,
                             sort: [.text(node.name), .text(node.running ? "yes" : "DOWN"), .number(usage),
                                    .number(node.diskFree), .text(alarms.joined()), .number(leaders[node.name])],
-                            bar: nil, emphasis: !node.running || !alarms.isEmpty ? .alarm : nil))
+                            emphasis: !node.running || !alarms.isEmpty ? .alarm : nil))
         }
         return Table(columns: Self.columns(.nodes), rows: rows,
-                     empty: snapshot.gaps.first { $0.contains("nodes") } ?? "no nodes reported")
+                     empty: snapshot.gaps.first { $0.contains("nodes") } ?? "no nodes reported", fill: Self.filler(cells))
     }
 }
 
