@@ -6,7 +6,7 @@ import WarrenMonitor
 @Suite struct ReducerTests {
     @Test func jAndKMoveWithinTheList() throws {
         var state = try sampleState(width: 160, height: 48)
-        let count = state.table(.queues).rows.count
+        let count = state.table(.queues).count
         state.press(.character("j"), .character("j"), .down)
         #expect(state.list(.queues).selection == 3)
         state.press(.character("k"))
@@ -21,12 +21,12 @@ import WarrenMonitor
 
     @Test func sortColumnsAndInvert() throws {
         var state = try sampleState(width: 160, height: 48)
-        #expect(state.table(.queues).rows.first?.name == "audit.backlog")
+        #expect(state.table(.queues).names.first == "audit.backlog")
         state.press(.character(">"), .character(">"), .character(">"))  // Ready, numbers largest first
         #expect(state.list(.queues).sortColumn == 3)
-        #expect(state.table(.queues).rows.first?.name == "reports.backlog")
+        #expect(state.table(.queues).names.first == "reports.backlog")
         state.press(.character("I"))
-        #expect(state.table(.queues).rows.first?.name == "emails")
+        #expect(state.table(.queues).names.first == "emails")
         state.press(.character("<"), .character("<"), .character("<"), .character("<"))
         #expect(state.list(.queues).sortColumn == 8)
     }
@@ -35,7 +35,7 @@ import WarrenMonitor
         var state = try sampleState(width: 80, height: 24)
         state.press(.character("/"))
         state.type("ORDER")
-        #expect(state.table(.queues).rows.map(\.name) == ["orders", "orders.dlq"])
+        #expect(state.table(.queues).names == ["orders", "orders.dlq"])
         state.press(.enter)
         #expect(state.input == .normal)
         #expect(state.filter == "ORDER")
@@ -57,7 +57,7 @@ import WarrenMonitor
         state.type("vhost billing")
         state.press(.enter)
         #expect(state.vhost == "billing")
-        #expect(state.table(.queues).rows.map(\.name) == ["billing/invoices"])
+        #expect(state.table(.queues).names == ["billing/invoices"])
         state.press(.character(":"))
         state.type("theme light")
         #expect(state.press(.enter) == [.loadTheme("light")])

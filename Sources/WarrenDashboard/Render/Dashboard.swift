@@ -180,10 +180,10 @@ struct Painter {
     mutating func pane(_ pane: Pane, in rect: Rect) {
         let focused = state.focus == pane
         let table = state.table(pane)
-        let count = table.rows.count
+        let count = table.count
         let title = "\(pane.title) \(count)" + (focused ? " ◂" : "")
         var borderStyle = focused ? theme.style(.title, bold: true) : theme.border
-        if pane == .dlq, table.rows.contains(where: { $0.emphasis == .deadLetter }) && !focused {
+        if pane == .dlq, (0..<table.count).contains(where: { table.row($0).emphasis == .deadLetter }) && !focused {
             borderStyle = theme.style(.deadLetter)
         }
         grid.box(rect, title: title, style: borderStyle, titleStyle: focused ? theme.heading : theme.style(.mainForeground))

@@ -30,13 +30,13 @@ extension Painter {
         }
         let visible = rect.height - 1
         guard visible > 0 else { return }
-        if table.rows.isEmpty {
+        if table.count == 0 {
             grid.put(table.empty, x: rect.x, y: rect.y + 1, style: theme.dim, maxWidth: rect.width)
             return
         }
-        let selection = min(state.selection, table.rows.count - 1)
+        let selection = min(state.selection, table.count - 1)
         let offset = selection >= visible ? selection - visible + 1 : 0
-        for line in 0..<min(visible, table.rows.count - offset) {
+        for line in 0..<min(visible, table.count - offset) {
             let row = table.row(offset + line)
             let y = rect.y + 1 + line
             let selected = focused && offset + line == selection
@@ -58,8 +58,8 @@ extension Painter {
                 x += width + 1
             }
         }
-        if table.rows.count > visible {
-            let position = "\(selection + 1)/\(table.rows.count)"
+        if table.count > visible {
+            let position = "\(selection + 1)/\(table.count)"
             grid.put(position, x: rect.maxX - position.count, y: rect.maxY, style: theme.dim)
         }
     }

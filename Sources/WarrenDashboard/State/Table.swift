@@ -65,45 +65,49 @@ public struct StateBar: Sendable, Hashable {
     }
 }
 
-/// One row of a pane's table. Its cells are filled in (``Table/row(_:)``) only for rows that are
-/// drawn: with 10,000 queues, formatting every row each frame would cost more than the rest.
+/// One row of a pane's table, as drawn. Rows are made (``Table/row(_:)``) only for what is on
+/// screen: with 10,000 queues, making every row each frame would cost more than the rest.
 public struct Row: Sendable, Hashable {
     /// What Enter opens, when it opens something.
     public var queue: QueueID?
-    /// The first column's text; also what ties in the sort column are ordered by.
+    /// The first column's text.
     public var name: String
-    /// Index of the row's object in the snapshot's list for the pane.
-    var source: Int
-    public var sort: [SortValue]
     /// Colour of the whole row (e.g. alarms, dead-letter queues), else the theme's text colour.
     public var emphasis: ThemeKey?
-    public var cells: [String] = []
+    public var cells: [String]
     public var bar: StateBar?
 
-    init(queue: QueueID?, name: String, source: Int, sort: [SortValue], emphasis: ThemeKey?) {
+    init(queue: QueueID?, name: String, emphasis: ThemeKey?, cells: [String], bar: StateBar? = nil) {
         self.queue = queue
         self.name = name
-        self.source = source
-        self.sort = sort
         self.emphasis = emphasis
+        self.cells = cells
+        self.bar = bar
     }
+}
+
+/// What a table sorts: the sort column's value and where the row's object is in the snapshot.
+struct Entry: Sendable {
+    var key: SortValue
+    var source: Int
 }
 
 /// A pane's columns and rows, filtered and sorted.
 public struct Table: Sendable {
     public var columns: [Column]
-    public var rows: [Row]
+    var entries: [Entry]
     /// Shown when there are no rows.
     public var empty: String
-    /// Fills in a row's cells and bar.
-    var fill: @Sendable (inout Row) -> Void = { _ in }
+    /// Makes the row of the object at a source index.
+    var make: @Sendable (Int) -> Row
 
-    /// Row `index` with its cells filled in.
-    public func row(_ index: Int) -> Row {
-        var row = rows[index]
-        fill(&row)
-        return row
-    }
+    public var count: Int { entries.count }
+
+    /// The row at `index` in display order.
+    public func row(_ index: Int) -> Row { make(entries[index].source) }
+
+    /// Every row's name, in display order (for tests and small tables).
+    public var names: [String] { entries.map { make($0.source).name } }
 }
 
 extension MessageStates {

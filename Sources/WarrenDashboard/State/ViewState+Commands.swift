@@ -125,7 +125,7 @@ extension ViewState {
     private mutating func move(by delta: Int) {
         switch screen {
         case .dashboard:
-            let count = table(focus).rows.count
+            let count = table(focus).count
             var state = list(focus)
             state.selection = max(0, min(count - 1, state.selection + delta))
             lists[focus] = state
@@ -148,7 +148,7 @@ extension ViewState {
 
     mutating func clampSelections() {
         for pane in Pane.allCases {
-            let count = table(pane).rows.count
+            let count = table(pane).count
             lists[pane, default: ListState()].selection = max(0, min(count - 1, list(pane).selection))
         }
     }

@@ -91,7 +91,7 @@ extension ViewState {
         case .dashboard:
             let table = table(focus)
             let index = list(focus).selection
-            return table.rows.indices.contains(index) ? table.rows[index].queue : nil
+            return index >= 0 && index < table.count ? table.row(index).queue : nil
         }
     }
 

@@ -6,14 +6,12 @@ extension ViewState {
     public func table(_ pane: Pane) -> Table {
         var table = unsortedTable(pane)
         let state = list(pane)
-        let column = min(max(0, state.sortColumn), max(0, table.columns.count - 1))
         let descending = state.sortDescending
         // Ties keep the name order, so the list does not jump between polls.
-        table.rows.sort { a, b in
-            let x = a.sort.indices.contains(column) ? a.sort[column] : .missing
-            let y = b.sort.indices.contains(column) ? b.sort[column] : .missing
-            if x == y { return a.name < b.name }
-            return descending ? y < x : x < y
+        // Ties keep the snapshot's order (RabbitMQ lists by vhost and name), so rows do not jump.
+        table.entries.sort { a, b in
+            if a.key == b.key { return a.source < b.source }
+            return descending ? b.key < a.key : a.key < b.key
         }
         return table
     }
@@ -24,7 +22,9 @@ extension ViewState {
     }
 
     private func unsortedTable(_ pane: Pane) -> Table {
-        guard let snapshot else { return Table(columns: Self.columns(pane), rows: [], empty: "waiting for the first poll") }
+        guard let snapshot else { return Table(columns: Self.columns(pane), entries: [], empty: "waiting for the first poll", make: { _ in
+            Row(queue: nil, name: "", emphasis: nil, cells: [])
+        }) }
         switch pane {
         case .queues: return queueTable(snapshot)
         case .exchanges: return exchangeTable(snapshot)
@@ -68,30 +68,39 @@ extension ViewState {
 
     private func queueTable(_ snapshot: Snapshot) -> Table {
         let dlqs = Set(snapshot.deadLetters.queues.map(\.queue))
-        var rows: [Row] = []
-        rows.reserveCapacity(snapshot.queues.count)
-        for (index, queue) in snapshot.queues.enumerated() where matches(queue.name, vhost: queue.vhost) {
+        let column = list(.queues).sortColumn
+        var entries: [Entry] = []
+        entries.reserveCapacity(snapshot.queues.count)
+        for index in snapshot.queues.indices where matches(snapshot.queues[index].name, vhost: snapshot.queues[index].vhost) {
+            entries.append(Entry(key: queueKey(column, snapshot.queues[index], snapshot: snapshot), source: index))
+        }
+        return Table(columns: Self.columns(.queues), entries: entries,
+                     empty: filter.isEmpty ? "no queues" : "no queue matches") { index in
+            let queue = snapshot.queues[index]
             let rates = snapshot.queueRates[queue.id]
-            let name = queue.id.description
             let odd = !(queue.state == "running" || queue.state == nil || queue.state == "idle")
-            rows.append(Row(
-                queue: queue.id, name: name, source: index,
-                sort: [.text(name), .text(queue.type), .text(queue.state ?? ""), .number(queue.messagesReady),
-                       .number(queue.messagesUnacknowledged), .number(rates?.publish?.perSecond),
-                       .number(rates?.deliver?.perSecond), .number(queue.consumers),
-                       .number(snapshot.messageStates[queue.id]?.barTotal)],
-                emphasis: dlqs.contains(queue.id) ? .deadLetter : (odd ? .warning : nil)))
+            return Row(queue: queue.id, name: queue.id.description,
+                       emphasis: dlqs.contains(queue.id) ? .deadLetter : (odd ? .warning : nil),
+                       cells: [queue.id.description, queue.type, queue.state ?? "-", Format.count(queue.messagesReady),
+                               Format.count(queue.messagesUnacknowledged), Format.rate(rates?.publish?.perSecond),
+                               Format.rate(rates?.deliver?.perSecond), Format.count(queue.consumers), ""],
+                       bar: snapshot.messageStates[queue.id]?.bar?.0)
         }
-        var table = Table(columns: Self.columns(.queues), rows: rows, empty: filter.isEmpty ? "no queues" : "no queue matches")
-        table.fill = { row in
-            let queue = snapshot.queues[row.source]
-            let rates = snapshot.queueRates[queue.id]
-            row.cells = [row.name, queue.type, queue.state ?? "-", Format.count(queue.messagesReady),
-                         Format.count(queue.messagesUnacknowledged), Format.rate(rates?.publish?.perSecond),
-                         Format.rate(rates?.deliver?.perSecond), Format.count(queue.consumers), ""]
-            row.bar = snapshot.messageStates[queue.id]?.bar?.0
+    }
+
+    /// Only the sort column's value is computed for each of (possibly) thousands of queues.
+    private func queueKey(_ column: Int, _ queue: QueueInfo, snapshot: Snapshot) -> SortValue {
+        switch column {
+        case 0: return .text(queue.id.description)
+        case 1: return .text(queue.type)
+        case 2: return .text(queue.state ?? "")
+        case 3: return .number(queue.messagesReady)
+        case 4: return .number(queue.messagesUnacknowledged)
+        case 5: return .number(snapshot.queueRates[queue.id]?.publish?.perSecond)
+        case 6: return .number(snapshot.queueRates[queue.id]?.deliver?.perSecond)
+        case 7: return .number(queue.consumers)
+        default: return .number(snapshot.messageStates[queue.id]?.barTotal)
         }
-        return table
     }
 
     private func exchangeTable(_ snapshot: Snapshot) -> Table {
@@ -102,8 +111,7 @@ extension ViewState {
         let before = Dictionary((previous?.exchanges ?? []).map { ($0.vhost + "\u{0}" + $0.name, $0) },
                                 uniquingKeysWith: { a, _ in a })
         let elapsed = previous.map { snapshot.takenAt.timeIntervalSince($0.takenAt) } ?? 0
-        var rows: [Row] = []
-        var cells: [[String]] = []
+        var rows: [(Entry, Row)] = []
         for exchange in snapshot.exchanges where matches(exchange.name, vhost: exchange.vhost) {
             let key = exchange.vhost + "\u{0}" + exchange.name
             let old = before[key]?.messageStats
@@ -113,52 +121,54 @@ extension ViewState {
             let name = exchange.name.isEmpty ? "(default)" : exchange.name
             let shown = exchange.vhost == "/" ? name : "\(exchange.vhost)/\(name)"
             let bindings = exchange.name.isEmpty ? nil : bindingCounts[key] ?? 0
-            cells.append([shown, exchange.type, Format.count(bindings), Format.rate(inRate), Format.rate(outRate)])
-            rows.append(Row(queue: nil, name: shown, source: cells.count - 1,
-                            sort: [.text(shown), .text(exchange.type), .number(bindings), .number(inRate), .number(outRate)],
-                            emphasis: exchange.internal ? .inactiveForeground : nil))
+            let cells: [String] = [shown, exchange.type, Format.count(bindings), Format.rate(inRate), Format.rate(outRate)]
+            rows.append((Entry(key: pick(.exchanges, [.text(shown), .text(exchange.type), .number(bindings), .number(inRate), .number(outRate)]), source: rows.count),
+                            Row(queue: nil, name: shown, emphasis: exchange.internal ? .inactiveForeground : nil, cells: cells)))
         }
-        return Table(columns: Self.columns(.exchanges), rows: rows, empty: "no exchanges", fill: Self.filler(cells))
+        return Self.small(Self.columns(.exchanges), rows, empty: "no exchanges")
     }
 
-    /// For small tables the cells are made up front; the row keeps their index.
-    static func filler(_ cells: [[String]]) -> @Sendable (inout Row) -> Void {
-        { row in row.cells = cells[row.source] }
+    /// A small table's value in its pane's sort column, from all its columns' values.
+    func pick(_ pane: Pane, _ values: [SortValue]) -> SortValue {
+        let column = list(pane).sortColumn
+        return values.indices.contains(column) ? values[column] : .missing
+    }
+
+    /// Small tables make every row up front.
+    static func small(_ columns: [Column], _ rows: [(Entry, Row)], empty: String) -> Table {
+        let made = rows.map(\.1)
+        return Table(columns: columns, entries: rows.map(\.0), empty: empty) { made[$0] }
     }
 
     private func consumerTable(_ snapshot: Snapshot) -> Table {
-        var rows: [Row] = []
-        var cells: [[String]] = []
+        var rows: [(Entry, Row)] = []
         for consumer in snapshot.consumers
         where matches(consumer.queue.name, vhost: consumer.queue.vhost) || matches(consumer.consumerTag, vhost: consumer.queue.vhost) {
             let connection = consumer.connectionName.map { name in
                 consumer.channelNumber.map { "\(name) (\($0))" } ?? name
             } ?? "-"
             let ack = consumer.ackRequired ? "manual" : "auto"
-            cells.append([consumer.consumerTag, consumer.queue.description, connection, Format.count(consumer.prefetchCount),
-                          ack, consumer.active ? "yes" : "no"])
-            rows.append(Row(queue: consumer.queue, name: consumer.consumerTag, source: cells.count - 1,
-                            sort: [.text(consumer.consumerTag), .text(consumer.queue.description), .text(connection),
-                                   .number(consumer.prefetchCount), .text(ack), .text(consumer.active ? "yes" : "no")],
-                            emphasis: consumer.active ? nil : .inactiveForeground))
+            let cells: [String] = [consumer.consumerTag, consumer.queue.description, connection, Format.count(consumer.prefetchCount),
+                          ack, consumer.active ? "yes" : "no"]
+            rows.append((Entry(key: pick(.consumers, [.text(consumer.consumerTag), .text(consumer.queue.description), .text(connection),
+                                   .number(consumer.prefetchCount), .text(ack), .text(consumer.active ? "yes" : "no")]), source: rows.count),
+                            Row(queue: consumer.queue, name: consumer.consumerTag, emphasis: consumer.active ? nil : .inactiveForeground, cells: cells)))
         }
-        return Table(columns: Self.columns(.consumers), rows: rows, empty: "no consumers", fill: Self.filler(cells))
+        return Self.small(Self.columns(.consumers), rows, empty: "no consumers")
     }
 
     private func deadLetterTable(_ snapshot: Snapshot) -> Table {
-        var rows: [Row] = []
-        var cells: [[String]] = []
+        var rows: [(Entry, Row)] = []
         for dlq in snapshot.deadLetters.queues where matches(dlq.queue.name, vhost: dlq.queue.vhost) {
             let perMinute = dlq.growth.map { $0.perSecond * 60 }
             let sources = dlq.sources.isEmpty ? "(by name)" : dlq.sources.map(\.description).joined(separator: ",")
             let reasons = topReasons(dlq.queue)
-            cells.append([dlq.queue.description, Format.count(dlq.depth), Format.signedRate(perMinute), sources, reasons])
-            rows.append(Row(queue: dlq.queue, name: dlq.queue.description, source: cells.count - 1,
-                            sort: [.text(dlq.queue.description), .number(dlq.depth), .number(perMinute), .text(sources),
-                                   .text(reasons)],
-                            emphasis: (dlq.depth ?? 0) > 0 ? .deadLetter : nil))
+            let cells: [String] = [dlq.queue.description, Format.count(dlq.depth), Format.signedRate(perMinute), sources, reasons]
+            rows.append((Entry(key: pick(.dlq, [.text(dlq.queue.description), .number(dlq.depth), .number(perMinute), .text(sources),
+                                   .text(reasons)]), source: rows.count),
+                            Row(queue: dlq.queue, name: dlq.queue.description, emphasis: (dlq.depth ?? 0) > 0 ? .deadLetter : nil, cells: cells)))
         }
-        return Table(columns: Self.columns(.dlq), rows: rows, empty: "no dead-letter queues", fill: Self.filler(cells))
+        return Self.small(Self.columns(.dlq), rows, empty: "no dead-letter queues")
     }
 
     /// Dead-letter reasons among the peeked messages of a queue, most common first.
@@ -171,31 +181,32 @@ extension ViewState {
     }
 
     private func stateTable(_ snapshot: Snapshot) -> Table {
-        var rows: [Row] = []
-        rows.reserveCapacity(snapshot.queues.count)
-        for (index, queue) in snapshot.queues.enumerated() where matches(queue.name, vhost: queue.vhost) {
-            let states = snapshot.messageStates[queue.id]
-            let name = queue.id.description
-            rows.append(Row(queue: queue.id, name: name, source: index,
-                            sort: [.text(name), .number(queue.messages), .number(states?.barTotal),
-                                   .text(states?.precision.rawValue ?? "")],
-                            emphasis: nil))
+        let column = list(.states).sortColumn
+        var entries: [Entry] = []
+        entries.reserveCapacity(snapshot.queues.count)
+        for index in snapshot.queues.indices where matches(snapshot.queues[index].name, vhost: snapshot.queues[index].vhost) {
+            let key: SortValue
+            switch column {
+            case 0: key = .text(snapshot.queues[index].id.description)
+            case 1: key = .number(snapshot.queues[index].messages)
+            case 2: key = .number(snapshot.messageStates[snapshot.queues[index].id]?.barTotal)
+            default: key = .text(snapshot.messageStates[snapshot.queues[index].id]?.precision.rawValue ?? "")
+            }
+            entries.append(Entry(key: key, source: index))
         }
-        var table = Table(columns: Self.columns(.states), rows: rows, empty: "no queues")
-        table.fill = { row in
-            let queue = snapshot.queues[row.source]
+        return Table(columns: Self.columns(.states), entries: entries, empty: "no queues") { index in
+            let queue = snapshot.queues[index]
             let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
-            row.cells = [row.name, Format.count(queue.messages), "", Format.stateFigures(states)]
-            row.bar = states.bar?.0
+            return Row(queue: queue.id, name: queue.id.description, emphasis: nil,
+                       cells: [queue.id.description, Format.count(queue.messages), "", Format.stateFigures(states)],
+                       bar: states.bar?.0)
         }
-        return table
     }
 
     private func nodeTable(_ snapshot: Snapshot) -> Table {
         var leaders: [String: Int] = [:]
         for quorum in snapshot.cluster.quorumQueues { if let leader = quorum.leader { leaders[leader, default: 0] += 1 } }
-        var rows: [Row] = []
-        var cells: [[String]] = []
+        var rows: [(Entry, Row)] = []
         for node in snapshot.nodes {
             var alarms: [String] = []
             if node.memoryAlarm { alarms.append("memory") }
@@ -204,15 +215,13 @@ extension ViewState {
             let memory = "\(Format.bytes(node.memoryUsed))/\(Format.bytes(node.memoryLimit))"
             let disk = "\(Format.bytes(node.diskFree))/\(Format.bytes(node.diskFreeLimit))"
             let usage = node.memoryLimit.flatMap { limit in node.memoryUsed.map { Double($0) / Double(max(1, limit)) } }
-            cells.append([node.name, node.running ? "yes" : "DOWN", memory, disk,
-                          alarms.isEmpty ? "-" : alarms.joined(separator: ","), "\(leaders[node.name] ?? 0)"])
-            rows.append(Row(queue: nil, name: node.name, source: cells.count - 1,
-                            sort: [.text(node.name), .text(node.running ? "yes" : "DOWN"), .number(usage),
-                                   .number(node.diskFree), .text(alarms.joined()), .number(leaders[node.name])],
-                            emphasis: !node.running || !alarms.isEmpty ? .alarm : nil))
+            let cells: [String] = [node.name, node.running ? "yes" : "DOWN", memory, disk,
+                          alarms.isEmpty ? "-" : alarms.joined(separator: ","), "\(leaders[node.name] ?? 0)"]
+            rows.append((Entry(key: pick(.nodes, [.text(node.name), .text(node.running ? "yes" : "DOWN"), .number(usage),
+                                   .number(node.diskFree), .text(alarms.joined()), .number(leaders[node.name])]), source: rows.count),
+                            Row(queue: nil, name: node.name, emphasis: !node.running || !alarms.isEmpty ? .alarm : nil, cells: cells)))
         }
-        return Table(columns: Self.columns(.nodes), rows: rows,
-                     empty: snapshot.gaps.first { $0.contains("nodes") } ?? "no nodes reported", fill: Self.filler(cells))
+        return Self.small(Self.columns(.nodes), rows, empty: snapshot.gaps.first { $0.contains("nodes") } ?? "no nodes reported")
     }
 }
 
