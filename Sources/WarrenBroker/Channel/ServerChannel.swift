@@ -167,6 +167,7 @@ final class ServerChannel: ConsumerChannel {
         requeueAllUnacked()
         for (tag, _) in consumers { cancelConsumer(tag: tag) }
         connection.broker.channelClosed(stats)
+        vhost.closedChannelTotals = vhost.closedChannelTotals + stats
     }
 }
 

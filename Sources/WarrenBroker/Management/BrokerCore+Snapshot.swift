@@ -15,7 +15,11 @@ extension BrokerCore {
         var totals = closedChannelTotals
         var churn = self.churn
         let selected = vhosts.values.filter { only == nil || $0.name == only }.sorted { $0.name < $1.name }
+        var traffic: [String: VhostTraffic] = [:]
         for vhost in vhosts.values {
+            traffic[vhost.name] = VhostTraffic(stats: vhost.closedChannelTotals,
+                                               receivedOctets: vhost.closedReceivedOctets,
+                                               sentOctets: vhost.closedSentOctets)
             churn.queueCreated += vhost.queueCreated
             churn.queueDeclared += vhost.queueDeclared
             churn.queueDeleted += vhost.queueDeleted
@@ -37,7 +41,15 @@ extension BrokerCore {
         }
         let wantsChannels = !parts.isDisjoint(with: [.consumers, .connections, .channels])
         for connection in connections.values {
-            for channel in connection.channels.values { totals = totals + channel.stats }
+            let name = connection.vhost?.name ?? ""
+            var vhostTraffic = traffic[name] ?? VhostTraffic()
+            vhostTraffic.receivedOctets += connection.receivedOctets
+            vhostTraffic.sentOctets += connection.sentOctets
+            for channel in connection.channels.values {
+                totals = totals + channel.stats
+                vhostTraffic.stats = vhostTraffic.stats + channel.stats
+            }
+            if traffic[name] != nil { traffic[name] = vhostTraffic }
             guard wantsChannels, let vhost = connection.vhost, only == nil || vhost.name == only else { continue }
             let base = Self.identity(connection)
             if parts.contains(.connections) { snapshot.connections.append(Self.snapshot(connection, base)) }
@@ -56,7 +68,23 @@ extension BrokerCore {
             }
         }
         snapshot.channelTotals = totals
+        snapshot.vhostTraffic = traffic
         return snapshot
+    }
+
+    /// Every queue's vhost and name: enough to filter, sort and page before copying any figures.
+    func queueKeys(vhost only: String?) -> [QueueKey] {
+        var keys: [QueueKey] = []
+        for vhost in vhosts.values where only == nil || vhost.name == only {
+            keys.reserveCapacity(keys.count + vhost.queues.count)
+            for name in vhost.queues.keys { keys.append(QueueKey(vhost: vhost.name, name: name)) }
+        }
+        return keys
+    }
+
+    /// Snapshots of the named queues that still exist, in the order given.
+    func queueSnapshots(_ keys: [QueueKey]) -> [QueueSnapshot] {
+        keys.compactMap { key in vhosts[key.vhost]?.queues[key.name].map(Self.snapshot) }
     }
 
     static func snapshot(_ queue: BrokerQueue) -> QueueSnapshot {

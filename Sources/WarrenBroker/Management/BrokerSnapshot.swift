@@ -24,6 +24,20 @@ package struct BrokerSnapshot: Sendable {
     /// Every channel's counters, closed ones included.
     package var channelTotals: ChannelStatistics
     package var churn: ChurnCounters
+    /// Per vhost: its channels' counters and its connections' bytes, closed ones included.
+    package var vhostTraffic: [String: VhostTraffic] = [:]
+}
+
+package struct VhostTraffic: Sendable {
+    package var stats = ChannelStatistics()
+    package var receivedOctets = 0
+    package var sentOctets = 0
+
+    package init(stats: ChannelStatistics = ChannelStatistics(), receivedOctets: Int = 0, sentOctets: Int = 0) {
+        self.stats = stats
+        self.receivedOctets = receivedOctets
+        self.sentOctets = sentOctets
+    }
 }
 
 /// Which parts of a snapshot to copy, so a request for exchanges does not copy 10,000 queues.
@@ -38,6 +52,17 @@ package struct SnapshotParts: OptionSet, Sendable {
     package static let connections = SnapshotParts(rawValue: 1 << 4)
     package static let channels = SnapshotParts(rawValue: 1 << 5)
     package static let all: SnapshotParts = [.queues, .exchanges, .bindings, .consumers, .connections, .channels]
+}
+
+/// A queue's identity: its vhost and name.
+package struct QueueKey: Sendable, Hashable {
+    package var vhost: String
+    package var name: String
+
+    package init(vhost: String, name: String) {
+        self.vhost = vhost
+        self.name = name
+    }
 }
 
 package struct QueueSnapshot: Sendable {

@@ -253,6 +253,18 @@ extension Broker {
         return try await core.eventLoop.submit { core.value.snapshot(parts, vhost: vhost, amqpPort: port) }.get()
     }
 
+    /// The vhost and name of every queue (of one vhost), without their figures.
+    package func queueKeys(vhost: String?) async throws -> [QueueKey] {
+        let core = self.core
+        return try await core.eventLoop.submit { core.value.queueKeys(vhost: vhost) }.get()
+    }
+
+    /// Snapshots of just these queues (those that still exist), in the order given.
+    package func queueSnapshots(_ keys: [QueueKey]) async throws -> [QueueSnapshot] {
+        let core = self.core
+        return try await core.eventLoop.submit { core.value.queueSnapshots(keys) }.get()
+    }
+
     /// Runs `body` on the broker's event loop with the operations that change it.
     package func withOperations<T: Sendable>(
         _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T

@@ -11,6 +11,10 @@ final class VirtualHost {
     var queueCreated: UInt64 = 0
     var queueDeclared: UInt64 = 0
     var queueDeleted: UInt64 = 0
+    /// What closed channels and connections on this vhost did, so its totals survive them.
+    var closedChannelTotals = ChannelStatistics()
+    var closedReceivedOctets = 0
+    var closedSentOctets = 0
 
     init(name: String, eventLoop: any EventLoop) {
         self.name = name

@@ -109,6 +109,9 @@ final class ServerConnection: ChannelInboundHandler {
             }
         } catch let error as AMQPWireError {
             closeConnection(BrokerError(ReplyCode(rawValue: error.replyCode) ?? .frameError, error.detail))
+            // The bytes after a bad frame cannot be framed; dropping them lets the client's
+            // close-ok, which comes in a later read, be seen rather than waiting for the timeout.
+            readBuffer = nil
         } catch let error as BrokerError {
             closeConnection(error)
         } catch {
@@ -402,6 +405,8 @@ final class ServerConnection: ChannelInboundHandler {
     }
 
     private func tearDown() {
+        vhost?.closedReceivedOctets += receivedOctets
+        vhost?.closedSentOctets += sentOctets
         phase = .closed
         closeTimeout?.cancel()
         releaseResources()

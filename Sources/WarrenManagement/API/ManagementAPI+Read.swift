@@ -56,9 +56,11 @@ extension ManagementAPI {
         case "vhosts":
             let snapshot = try await snapshot(.queues)
             let series = sampler.allQueues()
+            let trafficSeries = sampler.allVhosts()
             let items = snapshot.vhosts.sorted().map { name in
                 ObjectJSON.vhost(name, queues: snapshot.queues.filter { $0.vhost == name }, series: series,
-                                 node: snapshot.nodeName)
+                                 traffic: snapshot.vhostTraffic[name] ?? VhostTraffic(),
+                                 trafficSeries: trafficSeries[name], node: snapshot.nodeName)
             }
             if path.count == 2 {
                 guard let one = items.first(where: { $0["name"]?.stringValue == path[1] }) else { throw .notFound }
@@ -85,56 +87,87 @@ extension ManagementAPI {
     private func queues(_ rest: [String], _ request: APIRequest) async throws(RequestError) -> APIResponse {
         var query = try ListQuery(request.query, node: "")
         let vhost = rest.first
+        if rest.count < 2, query.sort == nil, !query.sortReverse, let page = query.page {
+            return .ok(try await queuePage(vhost: vhost, page: page, query: query))
+        }
+        if rest.count >= 2 {
+            // One queue: copy just that one.
+            let base = try await snapshot([], vhost: rest[0])
+            try requireVhost(rest[0], in: base)
+            query.options.node = base.nodeName
+            let found: [QueueSnapshot]
+            do { found = try await broker.queueSnapshots([QueueKey(vhost: rest[0], name: rest[1])]) } catch {
+                throw .notFound
+            }
+            guard let queue = found.first else { throw .notFound }
+            return try await queueDetail(queue, rest, request, query: query, node: base.nodeName)
+        }
         let snapshot = try await snapshot(.queues, vhost: vhost)
         query.options.node = snapshot.nodeName
         if let vhost { try requireVhost(vhost, in: snapshot) }
-        if rest.count >= 2 {
-            guard let queue = snapshot.queues.first(where: { $0.name == rest[1] }) else { throw .notFound }
-            if rest.count == 3 && rest[2] == "bindings" {
-                let bindings = try await self.snapshot(.bindings, vhost: rest[0]).bindings
-                return .ok(.array(bindings.filter { $0.destinationIsQueue && $0.destination == queue.name }
-                    .map(ObjectJSON.binding)))
-            }
-            if rest.count == 3 && rest[2] == "peek" {
-                // Warren's extension: the head messages, with no side effect at all.
-                let count = Int(request.query["count"] ?? "1") ?? 1
-                let (vhost, name) = (queue.vhost, queue.name)
-                let messages = try await operate { ops throws(ManagementError) in
-                    try ops.fetch(vhost: vhost, queue: name, count: max(0, count), mode: .peek)
-                }
-                return .ok(Self.render(messages, base64: request.query["encoding"] == "base64", truncate: nil))
-            }
-            guard rest.count == 2 else { throw .notFound }
-            var rendered = QueueJSON.render(queue, series: sampler.queue(queue.vhost, queue.name), options: query.options)
-            if !query.options.disableStats, case .object(var pairs) = rendered {
-                // Detail-only fields of a single queue. incoming and deliveries hold per-exchange and
-                // per-channel rates, which RabbitMQ's default (basic) rates mode leaves empty too.
-                let consumers = try await self.snapshot(.consumers, vhost: queue.vhost).consumers
-                    .filter { $0.queue == queue.name }.sorted { $0.tag < $1.tag }
-                pairs += [("consumer_details", .array(consumers.map { ObjectJSON.consumer($0, node: snapshot.nodeName) })),
-                          ("deliveries", .array([])), ("incoming", .array([]))]
-                rendered = .sorted(pairs)
-            }
-            return .ok(rendered)
-        }
         let filter = try query.matcher()
         var selected = snapshot.queues.filter { filter($0.name) }
-        // RabbitMQ lists by vhost then name; sort the small snapshots before rendering.
+        // RabbitMQ lists by vhost then name.
         selected.sort { $0.vhost == $1.vhost ? $0.name < $1.name : $0.vhost < $1.vhost }
         let series = query.options.disableStats ? [:] : sampler.allQueues()
-        if query.sort == nil, !query.sortReverse, let page = query.page {
-            // Without a sort key only one page needs rendering.
-            let start = min((page - 1) * query.pageSize, selected.count)
-            let window = Array(selected[start..<min(start + query.pageSize, selected.count)])
-            let rendered = window.map {
-                QueueJSON.render($0, series: series[StatsSampler.key($0.vhost, $0.name)], options: query.options)
-            }
-            return .ok(try query.respondPage(rendered, filtered: selected.count, total: snapshot.queues.count))
-        }
         let items = selected.map {
             QueueJSON.render($0, series: series[StatsSampler.key($0.vhost, $0.name)], options: query.options)
         }
         return .ok(try query.respond(items, total: snapshot.queues.count))
+    }
+
+    /// A page in name order: names are filtered, sorted and paged first, and only the page's
+    /// queues are copied and rendered (a 500-queue page of 10,000 queues costs 500, not 10,000).
+    private func queuePage(vhost: String?, page: Int, query: ListQuery) async throws(RequestError) -> JSON {
+        var query = query
+        let base = try await snapshot([], vhost: vhost)
+        if let vhost { try requireVhost(vhost, in: base) }
+        query.options.node = base.nodeName
+        let keys: [QueueKey]
+        do { keys = try await broker.queueKeys(vhost: vhost) } catch { throw .notFound }
+        let filter = try query.matcher()
+        var selected = keys.filter { filter($0.name) }
+        selected.sort { $0.vhost == $1.vhost ? $0.name < $1.name : $0.vhost < $1.vhost }
+        let start = min((page - 1) * query.pageSize, selected.count)
+        let window = Array(selected[start..<min(start + query.pageSize, selected.count)])
+        let queues: [QueueSnapshot]
+        do { queues = try await broker.queueSnapshots(window) } catch { throw .notFound }
+        let series = query.options.disableStats ? [:] : sampler.allQueues()
+        let rendered = queues.map {
+            QueueJSON.render($0, series: series[StatsSampler.key($0.vhost, $0.name)], options: query.options)
+        }
+        return try query.respondPage(rendered, filtered: selected.count, total: keys.count)
+    }
+
+    private func queueDetail(
+        _ queue: QueueSnapshot, _ rest: [String], _ request: APIRequest, query: ListQuery, node: String
+    ) async throws(RequestError) -> APIResponse {
+        if rest.count == 3 && rest[2] == "bindings" {
+            let bindings = try await self.snapshot(.bindings, vhost: rest[0]).bindings
+            return .ok(.array(bindings.filter { $0.destinationIsQueue && $0.destination == queue.name }
+                .map(ObjectJSON.binding)))
+        }
+        if rest.count == 3 && rest[2] == "peek" {
+            // Warren's extension: the head messages, with no side effect at all.
+            let count = Int(request.query["count"] ?? "1") ?? 1
+            let (vhost, name) = (queue.vhost, queue.name)
+            let messages = try await operate { ops throws(ManagementError) in
+                try ops.fetch(vhost: vhost, queue: name, count: max(0, count), mode: .peek)
+            }
+            return .ok(Self.render(messages, base64: request.query["encoding"] == "base64", truncate: nil))
+        }
+        guard rest.count == 2 else { throw .notFound }
+        var rendered = QueueJSON.render(queue, series: sampler.queue(queue.vhost, queue.name), options: query.options)
+        if !query.options.disableStats, case .object(var pairs) = rendered {
+            // Detail-only fields of a single queue. incoming and deliveries hold per-exchange and
+            // per-channel rates, which RabbitMQ's default (basic) rates mode leaves empty too.
+            let consumers = try await self.snapshot(.consumers, vhost: queue.vhost).consumers
+                .filter { $0.queue == queue.name }.sorted { $0.tag < $1.tag }
+            pairs += [("consumer_details", .array(consumers.map { ObjectJSON.consumer($0, node: node) })),
+                      ("deliveries", .array([])), ("incoming", .array([]))]
+            rendered = .sorted(pairs)
+        }
+        return .ok(rendered)
     }
 
     private func exchanges(_ rest: [String], _ request: APIRequest) async throws(RequestError) -> APIResponse {

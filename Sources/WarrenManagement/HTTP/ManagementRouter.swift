@@ -23,10 +23,9 @@ struct ManagementRouter: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         var request = request
         let path = request.uri.path
-        if path == "/metrics" || path == "/metrics/" {
-            // Like rabbitmq_prometheus, metrics need no login.
-            return Self.text(await metrics.render())
-        }
+        // Like rabbitmq_prometheus, metrics need no login.
+        if path == "/metrics" || path == "/metrics/" { return Self.text(await metrics.render()) }
+        if path == "/metrics/per-object" { return Self.text(await metrics.renderPerObject()) }
         guard path == "/api" || path.hasPrefix("/api/") else { return Self.json(RequestError.notFound) }
         let credentials = request.headers[.authorization]
         guard let user = await authenticate(credentials, fromLoopback: context.peerIsLoopback) else {

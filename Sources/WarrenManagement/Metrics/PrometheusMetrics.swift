@@ -117,4 +117,31 @@ struct PrometheusMetrics: Sendable {
                            help: "RabbitMQ node & cluster identity info").set(Int64(1))
         return registry.emitToString()
     }
+
+    /// `GET /metrics/per-object`: the queue gauges and counters once per queue, labelled with
+    /// `vhost` and `queue` as rabbitmq_prometheus labels them there.
+    func renderPerObject() async -> String {
+        guard let snapshot = try? await api.snapshot(.queues) else { return "" }
+        let registry = PrometheusCollectorRegistry()
+        let gauges: [(String, String, (QueueSnapshot) -> Int)] = [
+            ("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers", \.ready),
+            ("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged", \.unacked),
+            ("rabbitmq_queue_messages", "Sum of ready and unacknowledged messages - total queue depth", \.messages),
+            ("rabbitmq_queue_consumers", "Consumers on a queue", \.consumers),
+            ("rabbitmq_queue_messages_bytes", "Size in bytes of ready and unacknowledged messages",
+             { $0.readyBytes + $0.unackedBytes }),
+            ("rabbitmq_queue_messages_persistent", "Persistent messages", \.persistent),
+            ("rabbitmq_queue_process_memory_bytes", "Memory in bytes used by the queue (estimated)", \.memory),
+        ]
+        for queue in snapshot.queues {
+            let labels = [("vhost", queue.vhost), ("queue", queue.name)]
+            for (name, help, value) in gauges {
+                registry.makeGauge(name: name, labels: labels, help: help).set(Int64(value(queue)))
+            }
+            registry.makeCounter(name: "rabbitmq_queue_messages_published_total", labels: labels,
+                                 help: "Total number of messages published to queues")
+                .increment(by: Int64(clamping: queue.stats.published))
+        }
+        return registry.emitToString()
+    }
 }

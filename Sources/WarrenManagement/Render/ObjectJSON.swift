@@ -85,13 +85,7 @@ enum ObjectJSON {
     }
 
     static func channel(_ c: ChannelSnapshot, series: SampleSeries?, node: String) -> JSON {
-        let s = c.stats
-        let counters: [(String, UInt64)] = [
-            ("ack", s.acked), ("confirm", s.confirmed), ("deliver", s.delivered), ("deliver_get", s.deliverGet),
-            ("deliver_no_ack", s.deliveredNoAck), ("get", s.got), ("get_empty", s.getEmpty),
-            ("get_no_ack", s.gotNoAck), ("publish", s.published), ("redeliver", s.redelivered),
-            ("return_unroutable", s.returnedUnroutable), ("drop_unroutable", s.droppedUnroutable),
-        ]
+        let counters = channelCounters(c.stats)
         return .sorted([
             ("acks_uncommitted", .int(c.uncommittedAcks)), ("confirm", .bool(c.confirm)),
             ("connection_details", .sorted([("name", .string(c.identity.connectionName)),
@@ -106,6 +100,14 @@ enum ObjectJSON {
             ("transactional", .bool(c.transactional)), ("user", .string(c.identity.user)),
             ("user_who_performed_action", .string(c.identity.user)), ("vhost", .string(c.vhost)),
         ])
+    }
+
+    /// A channel's counters under RabbitMQ's names (also a vhost's, summed over its channels).
+    static func channelCounters(_ s: ChannelStatistics) -> [(String, UInt64)] {
+        [("ack", s.acked), ("confirm", s.confirmed), ("deliver", s.delivered), ("deliver_get", s.deliverGet),
+         ("deliver_no_ack", s.deliveredNoAck), ("get", s.got), ("get_empty", s.getEmpty), ("get_no_ack", s.gotNoAck),
+         ("publish", s.published), ("redeliver", s.redelivered), ("return_unroutable", s.returnedUnroutable),
+         ("drop_unroutable", s.droppedUnroutable)]
     }
 
     /// Counters with `_details`; rates from `series` when its fields are named like the counters.
@@ -123,8 +125,14 @@ enum ObjectJSON {
         return .sorted(pairs)
     }
 
-    /// A vhost; its length rates are the sums of its queues' rates.
-    static func vhost(_ name: String, queues: [QueueSnapshot], series: [String: SampleSeries], node: String) -> JSON {
+    /// A vhost; its length rates are the sums of its queues' rates, its message_stats and bytes
+    /// those of its channels and connections.
+    static func vhost(
+        _ name: String, queues: [QueueSnapshot], series: [String: SampleSeries], traffic: VhostTraffic,
+        trafficSeries: SampleSeries?, node: String
+    ) -> JSON {
+        let trafficSeries = trafficSeries ?? SampleSeries()
+        let octets = StatsSampler.channelFields.count
         let ready = queues.reduce(0) { $0 + $1.ready }
         let unacked = queues.reduce(0) { $0 + $1.unacked }
         func rate(_ index: Int) -> JSON {
@@ -139,7 +147,12 @@ enum ObjectJSON {
             ("messages_details", rate(0)), ("messages_ready", .int(ready)), ("messages_ready_details", rate(1)),
             ("messages_unacknowledged", .int(unacked)), ("messages_unacknowledged_details", rate(2)),
             ("metadata", .sorted([("description", .string(description)), ("tags", .array([]))])),
-            ("name", .string(name)), ("tags", .array([])), ("tracing", .bool(false)),
+            ("message_stats", counterObject(channelCounters(traffic.stats), series: trafficSeries,
+                                            fields: StatsSampler.channelFields)),
+            ("name", .string(name)), ("recv_oct", .int(traffic.receivedOctets)),
+            ("recv_oct_details", trafficSeries.details(octets, history: nil)), ("send_oct", .int(traffic.sentOctets)),
+            ("send_oct_details", trafficSeries.details(octets + 1, history: nil)),
+            ("tags", .array([])), ("tracing", .bool(false)),
         ])
     }
 

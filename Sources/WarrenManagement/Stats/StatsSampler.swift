@@ -87,6 +87,7 @@ final class StatsSampler: Sendable {
         var exchanges: [String: SampleSeries] = [:]
         var connections: [String: SampleSeries] = [:]
         var channels: [String: SampleSeries] = [:]
+        var vhosts: [String: SampleSeries] = [:]
         var overview = SampleSeries()
         var node = SampleSeries()
     }
@@ -159,6 +160,14 @@ final class StatsSampler: Sendable {
                 channels[channel.identity.name] = series
             }
             state.channels = channels
+            var vhosts: [String: SampleSeries] = [:]
+            for (name, traffic) in snapshot.vhostTraffic {
+                var series = state.vhosts[name] ?? SampleSeries()
+                let values = Self.values(traffic.stats) + [Int64(traffic.receivedOctets), Int64(traffic.sentOctets)]
+                series.add(Sample(time: now, values: values), keep: keep)
+                vhosts[name] = series
+            }
+            state.vhosts = vhosts
             state.overview.add(Sample(time: now, values: Self.values(snapshot)), keep: keep)
             state.node.add(Sample(time: now, values: [Int64(node.memoryUsed), Int64(node.fdUsed),
                                                       Int64(snapshot.connections.count), Int64(node.diskFree)]),
@@ -175,6 +184,7 @@ final class StatsSampler: Sendable {
     func allExchanges() -> [String: SampleSeries] { state.withLock { $0.exchanges } }
     func allConnections() -> [String: SampleSeries] { state.withLock { $0.connections } }
     func allChannels() -> [String: SampleSeries] { state.withLock { $0.channels } }
+    func allVhosts() -> [String: SampleSeries] { state.withLock { $0.vhosts } }
     var overview: SampleSeries { state.withLock { $0.overview } }
     var node: SampleSeries { state.withLock { $0.node } }
 }
