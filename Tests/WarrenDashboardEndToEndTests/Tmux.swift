@@ -12,17 +12,20 @@ let warrenBinary: String = {
     return root.appendingPathComponent(".build/debug/warren").path
 }()
 
-/// Runs a program and returns its standard output (standard error is discarded).
+/// Runs a program; with `output`, returns its standard output (standard error is discarded).
+///
+/// Without `output` nothing is piped: `tmux new-session` starts the tmux server, which would
+/// inherit the pipe and keep it open, so reading it to the end would never return.
 @discardableResult
-func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+func run(_ arguments: [String], output: Bool = false) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     let pipe = Pipe()
-    process.standardOutput = pipe
+    process.standardOutput = output ? pipe : FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    let data = output ? pipe.fileHandleForReading.readDataToEndOfFile() : Data()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
@@ -55,7 +58,7 @@ final class TmuxSession {
     }
 
     func screen() throws -> String {
-        try run(["tmux", "capture-pane", "-t", name, "-p"]).output
+        try run(["tmux", "capture-pane", "-t", name, "-p"], output: true).output
     }
 
     /// Waits until the screen satisfies `condition`; returns that screen, or fails with the last one.

@@ -16,7 +16,7 @@ struct WatchEndToEndTests {
         #expect(declared.status == 0, "declare \(queue)")
         let published = try run(["curl", "-sf", "-X", "POST", "-H", "content-type: application/json", "-d",
                                  #"{"properties":{},"routing_key":"\#(queue)","payload":"\#(body)","payload_encoding":"string"}"#,
-                                 base + "api/exchanges/%2F/amq.default/publish"])
+                                 base + "api/exchanges/%2F/amq.default/publish"], output: true)
         #expect(published.output.contains("\"routed\":true"), "publish to \(queue)")
     }
 

@@ -105,7 +105,7 @@ public enum KeyBindings {
     public static func markdown() -> String {
         var text = "# Warren dashboard keys\n\n"
         text += "Generated from `KeyBindings.table` (Sources/WarrenDashboard/Input/KeyBindings.swift); "
-        text += "`RECORD_SNAPSHOTS=1 swift test --filter KeysDocument` rewrites it.\n"
+        text += "`RECORD_SNAPSHOTS=1 swift test --filter keysDocumentIsCurrent` rewrites it.\n"
         for scope in KeyScope.allCases {
             text += "\n## \(scope.rawValue)\n\n| Keys | What it does |\n| --- | --- |\n"
             for binding in table where binding.scope == scope {
