@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "WarrenBroker", targets: ["WarrenBroker"]),
         .library(name: "WarrenPerf", targets: ["WarrenPerf"]),
         .library(name: "WarrenMonitor", targets: ["WarrenMonitor"]),
+        .library(name: "WarrenDashboard", targets: ["WarrenDashboard"]),
         .library(name: "WarrenManagement", targets: ["WarrenManagement"]),
     ],
     dependencies: [
@@ -70,6 +71,23 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The dashboard without a terminal: view state, key bindings, themes, and a pure render
+        // of (Snapshot, view state, theme, size) to a grid of cells.
+        .target(
+            name: "WarrenDashboard",
+            dependencies: ["WarrenMonitor"]
+        ),
+        // libncursesw, with the C globals and macros Swift 6 cannot use wrapped in inline functions.
+        .systemLibrary(
+            name: "CNcursesw",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]
+        ),
+        // The thin ncurses backend (draws a cell grid, reads keys) and the dashboard's run loop.
+        .target(
+            name: "WarrenTerminal",
+            dependencies: ["CNcursesw", "WarrenDashboard", "WarrenMonitor"]
+        ),
         // RabbitMQ's management HTTP API and Prometheus metrics for the embedded broker.
         .target(
             name: "WarrenManagement",
@@ -89,6 +107,8 @@ let package = Package(
                 "WarrenBroker",
                 "WarrenPerf",
                 "WarrenMonitor",
+                "WarrenDashboard",
+                "WarrenTerminal",
                 "WarrenManagement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -158,6 +178,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        // Render snapshots, the reducer, key bindings and themes; no terminal needed.
+        .testTarget(
+            name: "WarrenDashboardTests",
+            dependencies: ["WarrenDashboard", "WarrenMonitor"],
+            exclude: ["__Snapshots__"],
+            resources: [.copy("Fixtures")]
+        ),
+        // The real binary in tmux: the demo and `warren watch`; enabled by scripts/test.
+        .testTarget(
+            name: "WarrenDashboardEndToEndTests",
+            dependencies: []
         ),
         // Live monitor tests: a RabbitMQ node, a 3-node cluster, replay faults; set up by scripts/test.
         .testTarget(
