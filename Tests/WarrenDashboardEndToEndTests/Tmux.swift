@@ -36,8 +36,13 @@ final class TmuxSession {
 
     init(width: Int = 160, height: Int = 48) throws {
         name = "warren-e2e-\(UUID().uuidString.prefix(8))"
-        let started = try run(["tmux", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
-                               "env TERM=xterm-256color bash --norc --noprofile"])
+        // The first new-session starts the tmux server, which would inherit every descriptor of
+        // this process that is not close-on-exec, among them the one Foundation's Process watches
+        // to learn that a child exited: the call would never return. So bash closes them first.
+        let closeAndStart = #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; "#
+            + "exec tmux new-session -d -s \(name) -x \(width) -y \(height) "
+            + "'env TERM=xterm-256color bash --norc --noprofile'"
+        let started = try run(["bash", "-c", closeAndStart])
         guard started.status == 0 else { throw TmuxError("tmux new-session failed (is tmux installed?)") }
     }
 
