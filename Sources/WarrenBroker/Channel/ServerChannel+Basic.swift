@@ -54,12 +54,21 @@ extension ServerChannel {
             }
         }
         if let sequence {
-            if refused {
-                nackPublish(sequence)
-                connection.channelsWithPendingConfirms.insert(id)
+            let needsDisk = message.isPersistent && queues.contains { $0.journal != nil }
+            if let persistence = connection.broker.persistence, needsDisk || confirmsAwaitingDisk > 0 {
+                confirmAfterSync(sequence, refused: refused, persistence)
             } else {
-                confirmRouted(sequence)
+                confirm(sequence, refused: refused)
             }
+        }
+    }
+
+    func confirm(_ sequence: UInt64, refused: Bool) {
+        if refused {
+            nackPublish(sequence)
+            connection.channelsWithPendingConfirms.insert(id)
+        } else {
+            confirmRouted(sequence)
         }
     }
 
@@ -129,8 +138,10 @@ extension ServerChannel {
         let tag = nextDeliveryTag
         nextDeliveryTag += 1
         if consumer.noAck {
+            queue.journal?.removed(entry)
             queue.stats.deliveredNoAck += 1
         } else {
+            queue.journal?.delivered(entry)
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: consumer))
             consumer.unacked += 1
             queue.unackedCount += 1
@@ -165,8 +176,10 @@ extension ServerChannel {
         let tag = nextDeliveryTag
         nextDeliveryTag += 1
         if get.noAck {
+            queue.journal?.removed(entry)
             queue.stats.gotNoAck += 1
         } else {
+            queue.journal?.delivered(entry)
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: nil))
             queue.unackedCount += 1
             queue.unackedBytes += entry.message.bodySize
@@ -220,7 +233,9 @@ extension ServerChannel {
             item.consumer?.unacked -= 1
             if !touched.contains(where: { $0 === item.queue }) { touched.append(item.queue) }
             switch outcome {
-            case .ack: item.queue.stats.acked += 1
+            case .ack:
+                item.queue.journal?.removed(item.entry)
+                item.queue.stats.acked += 1
             case .requeue: requeues[ObjectIdentifier(item.queue), default: []].append(item.entry)
             case .deadLetter: item.queue.deadLetter(item.entry, reason: .rejected)
             }

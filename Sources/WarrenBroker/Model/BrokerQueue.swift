@@ -29,6 +29,8 @@ final class BrokerQueue {
     /// Body bytes of those unacked messages (for the memory alarm).
     var unackedBytes = 0
     var stats = QueueStatistics()
+    /// Set for durable queues when the broker has a data directory.
+    var journal: QueueJournal?
 
     init(name: String, durable: Bool, autoDelete: Bool, exclusiveOwner: ObjectIdentifier?, arguments: FieldTable,
          settings: QueueArguments, vhost: VirtualHost) {
@@ -67,6 +69,7 @@ final class BrokerQueue {
         if let ttl = Self.lower(settings.messageTTL, message.expirationMilliseconds) {
             entry.expiresAt = .now() + .milliseconds(ttl)
         }
+        journal?.published(entry)
         storage[priorityIndex(message)].append(entry)
         stats.published += 1
         drain()
@@ -219,7 +222,11 @@ final class BrokerQueue {
     /// Removes every ready message; returns how many.
     func purge() -> Int {
         var count = 0
-        for index in storage.indices { count += storage[index].removeAll().count }
+        for index in storage.indices {
+            let removed = storage[index].removeAll()
+            for entry in removed { journal?.removed(entry) }
+            count += removed.count
+        }
         scheduleExpiry()
         return count
     }
@@ -265,6 +272,8 @@ final class BrokerQueue {
         for consumer in remaining { consumer.channel.queueCancelled(consumer) }
         var dropped: [QueueEntry] = []
         for index in storage.indices { dropped += storage[index].removeAll() }
+        journal?.deleted()
+        journal = nil
         return dropped
     }
 
@@ -282,9 +291,17 @@ final class BrokerQueue {
         }
     }
 
+    /// Puts messages recovered from disk back, in queue order, before anyone can consume.
+    func restore(_ entries: [QueueEntry]) {
+        for entry in entries { storage[priorityIndex(entry.message)].append(entry) }
+        nextSequence = max(nextSequence, (entries.last?.sequence ?? 0) + 1)
+        scheduleExpiry()
+    }
+
     // MARK: Dead lettering
 
     func deadLetter(_ entry: QueueEntry, reason: DeadLetterReason) {
+        journal?.removed(entry)
         stats.deadLettered += 1
         vhost.deadLetter(entry.message, from: self, reason: reason)
     }
