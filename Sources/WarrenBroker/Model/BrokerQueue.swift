@@ -214,7 +214,10 @@ final class BrokerQueue {
             }
             back.append(entry)
         }
-        for entry in back { storage[priorityIndex(entry.message)].requeue([entry]) }
+        // One merge per priority level: requeueing entries one by one is quadratic.
+        var levels: [Int: [QueueEntry]] = [:]
+        for entry in back { levels[priorityIndex(entry.message), default: []].append(entry) }
+        for (level, entries) in levels { storage[level].requeue(entries) }
         drain()
         enforceLengthLimit()
     }
