@@ -5,13 +5,13 @@ import WarrenWire
 extension BrokerCore {
     /// Some topology method ran: durable definitions are rewritten with the next storage batch.
     func topologyChanged() {
-        guard let persistence else { return }
-        persistence.topologyChanged { [unowned self] in Array(self.vhosts.values) }
+        persistence?.topologyChanged()
     }
 
     /// Puts recovered vhosts, exchanges, queues, bindings and messages in place.
     func install(_ recovery: Recovery, persistence: Persistence) {
         self.persistence = persistence
+        persistence.topology = { [unowned self] in Array(vhosts.values) }
         persistence.onSynced = { [unowned self] in
             for connection in connections.values { connection.flushConfirms() }
         }

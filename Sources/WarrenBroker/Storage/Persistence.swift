@@ -17,6 +17,8 @@ final class Persistence {
     var store: MessageStore
     /// Called on the loop after each batch is on disk (the broker flushes publisher confirms).
     var onSynced: () -> Void = {}
+    /// Every vhost, for writing the definitions file.
+    var topology: () -> [VirtualHost] = { [] }
     private(set) var bytesWritten = 0
 
     static let commitInterval = TimeAmount.milliseconds(5)
@@ -26,7 +28,6 @@ final class Persistence {
     private var ops: [DiskOp] = []
     private var waiters: [(Bool) -> Void] = []
     private var definitionsDirty = false
-    private var topology: () -> [VirtualHost] = { [] }
     private var inFlight = false
     private var flushOnTick = false
     private var timer: Scheduled<Void>?
@@ -102,8 +103,7 @@ final class Persistence {
     }
 
     /// The durable topology changed: the definitions file is rewritten with the next batch.
-    func topologyChanged(_ vhosts: @escaping () -> [VirtualHost]) {
-        topology = vhosts
+    func topologyChanged() {
         definitionsDirty = true
         scheduleFlush(urgent: false)
     }
@@ -239,6 +239,8 @@ final class QueueJournal {
         for entry in index.live.values { persistence.release(entry.messageID) }
         index = QueueIndex()
         persistence.submit(.delete(path: path))
+        // Also when no client asked for it: auto-delete, x-expires.
+        persistence.topologyChanged()
     }
 
     /// Unix milliseconds for a loop deadline (0 for none): deadlines do not survive a restart.

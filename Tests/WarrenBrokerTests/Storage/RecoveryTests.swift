@@ -147,3 +147,36 @@ import WarrenWire
         try await broker.shutdown()
     }
 }
+
+/// Durable queues that go away without a queue.delete stay gone after a restart.
+@Suite struct RecoveryDeletionTests {
+    @Test func autoDeleteAndExpiredDurableQueuesDoNotComeBack() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var broker = try await startBroker(directory)
+        var connection = try await connect(broker)
+        var channel = try await connection.openChannel()
+        try await channel.queueDeclare("auto", durable: true, autoDelete: true)
+        try await channel.queueDeclare("expiring", durable: true, arguments: ["x-expires": .int32(100)])
+        try await channel.queueDeclare("stays", durable: true)
+        try await channel.confirmSelect()
+        try await channel.publish(ByteBuffer(string: "x"), routingKey: "auto", properties: persistent)
+        #expect(try await channel.waitForConfirms().allAcked)
+        let consumer = try await channel.consume("auto")
+        try await channel.cancel(consumerTag: consumer.consumerTag)
+        try await Task.sleep(for: .milliseconds(400))
+        try await connection.close()
+        try await broker.shutdown()
+
+        broker = try await startBroker(directory)
+        connection = try await connect(broker)
+        channel = try await connection.openChannel()
+        try await channel.queueDeclare("stays", passive: true)
+        await #expect(throws: AMQPClientError.self) { try await channel.queueDeclare("auto", passive: true) }
+        channel = try await connection.openChannel()
+        await #expect(throws: AMQPClientError.self) { try await channel.queueDeclare("expiring", passive: true) }
+        #expect(directory.files(in: "queues").count == 1)
+        try await connection.close()
+        try await broker.shutdown()
+    }
+}
