@@ -92,9 +92,6 @@ public final class Broker: Sendable {
 
     /// Binds the AMQP listener and starts serving.
     public static func start(_ configuration: BrokerConfiguration) async throws -> Broker {
-        // One event loop owns every queue, exchange and connection: no locks on any message path.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let eventLoop = group.next()
         // Recovery reads files with blocking calls, so it runs here, before the loop serves anyone.
         let recovered = try configuration.dataDirectory.map { directory in
             let writer = DiskWriter()
@@ -102,6 +99,9 @@ public final class Broker: Sendable {
                                                 writer: writer)
             return (directory, recovery, writer)
         }
+        // One event loop owns every queue, exchange and connection: no locks on any message path.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
         let core = try await eventLoop.submit {
             let core = BrokerCore(configuration: configuration, eventLoop: eventLoop)
             if let (directory, recovery, writer) = recovered {

@@ -26,9 +26,30 @@ struct StorageIOError: Error, CustomStringConvertible {
 final class DiskWriter: @unchecked Sendable {
     // Only used from the storage thread (or before it starts, during recovery).
     private var handles: [String: Int32] = [:]
+    private var lockFile: Int32 = -1
 
     deinit {
+        closeAll()
+    }
+
+    /// Closes every file and gives up the directory lock (once no batch can run any more).
+    func closeAll() {
         for fd in handles.values { close(fd) }
+        handles = [:]
+        if lockFile >= 0 { close(lockFile) }
+        lockFile = -1
+    }
+
+    /// Takes `directory/lock` for as long as this writer lives (the kernel drops it if the
+    /// process dies), so two brokers never write the same data directory.
+    func lock(_ directory: String) throws {
+        let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageIOError(description: "cannot open \(directory)/lock: errno \(errno)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StorageIOError(description: "data directory \(directory) is in use by another broker")
+        }
+        lockFile = fd
     }
 
     /// Runs the batch; returns the bytes written.

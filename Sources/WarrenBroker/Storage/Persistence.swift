@@ -186,9 +186,13 @@ final class Persistence {
         timer = nil
         flush()
         let pool = threadPool
+        let writer = self.writer
         return promise.futureResult.flatMap { [eventLoop] in
             let done = eventLoop.makePromise(of: Void.self)
-            pool.shutdownGracefully { _ in done.succeed() }
+            pool.shutdownGracefully { _ in
+                writer.closeAll()
+                done.succeed()
+            }
             return done.futureResult
         }
     }

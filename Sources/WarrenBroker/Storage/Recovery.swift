@@ -23,6 +23,7 @@ struct Recovery: @unchecked Sendable {
     static func recover(directory: String, segmentSize: Int, writer: DiskWriter) throws -> Recovery {
         try DiskWriter.makeDirectory(Persistence.storeDirectory(directory))
         try DiskWriter.makeDirectory(Persistence.indexDirectory(directory))
+        try writer.lock(directory)
         var recovery = Recovery(store: MessageStore(segmentSize: segmentSize))
         var cleanup: [DiskOp] = []
 

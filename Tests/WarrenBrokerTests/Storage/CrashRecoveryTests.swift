@@ -45,7 +45,7 @@ import WarrenWire
                 contents[queue] = seen
             }
             if failed {
-                FileManager.default.createFile(atPath: directory.path + "/KEEP", contents: nil)
+                _ = FileManager.default.createFile(atPath: directory.path + "/KEEP", contents: nil)
                 try await connection.close()
                 break
             }

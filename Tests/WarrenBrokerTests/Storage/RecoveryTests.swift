@@ -21,6 +21,10 @@ import WarrenWire
         try await channel.queueBind("orders.eu", exchange: "orders", routingKey: "eu.#")
         try await channel.queueBind("orders.eu", exchange: "amq.direct", routingKey: "direct-key")
         try await channel.queueBind("orders.tmp", exchange: "orders", routingKey: "#")
+        try await channel.exchangeDeclare("audit", type: "fanout", durable: true)
+        try await channel.queueDeclare("audit.log", durable: true)
+        try await channel.queueBind("audit.log", exchange: "audit")
+        try await channel.exchangeBind(destination: "audit", source: "orders", routingKey: "#")
         try await connection.close()
         try await broker.shutdown()
 
@@ -34,6 +38,7 @@ import WarrenWire
         try await channel.publish(ByteBuffer(string: "a"), exchange: "orders", routingKey: "eu.fr", properties: persistent)
         try await channel.publish(ByteBuffer(string: "b"), exchange: "amq.direct", routingKey: "direct-key")
         #expect(try await drain(channel, "orders.eu").map(\.bodyString) == ["a", "b"])
+        #expect(try await drain(channel, "audit.log").map(\.bodyString) == ["a"], "exchange-to-exchange binding")
         await #expect(throws: AMQPClientError.self) { try await channel.queueDeclare("orders.tmp", passive: true) }
         channel = try await connection.openChannel()
         await #expect(throws: AMQPClientError.self) { try await channel.exchangeDeclare("scratch", passive: true) }
@@ -178,5 +183,15 @@ import WarrenWire
         #expect(directory.files(in: "queues").count == 1)
         try await connection.close()
         try await broker.shutdown()
+    }
+
+    @Test func aSecondBrokerCannotOpenTheSameDataDirectory() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let broker = try await startBroker(directory)
+        await #expect(throws: (any Error).self) { _ = try await startBroker(directory) }
+        try await broker.shutdown()
+        let again = try await startBroker(directory)
+        try await again.shutdown()
     }
 }
