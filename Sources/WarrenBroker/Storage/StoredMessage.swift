@@ -4,7 +4,7 @@ import WarrenWire
 /// A message store record's payload: the store's id for the message, then everything needed to
 /// rebuild the ``Message`` (exchange, routing key and routes, properties, body).
 ///
-///     id: UInt64  exchange, routing key: u16-prefixed UTF-8  routes: u16 count, each u16-prefixed
+///     id: UInt64  exchange, routing key: u32-prefixed UTF-8  routes: u32 count, each u32-prefixed
 ///     header: u32-prefixed AMQP content header (the properties)  body: the rest
 enum StoredMessage {
     static func encode(id: UInt64, _ message: Message, allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
@@ -12,7 +12,7 @@ enum StoredMessage {
         buffer.writeInteger(id)
         writeString(message.exchange, into: &buffer)
         writeString(message.routingKey, into: &buffer)
-        buffer.writeInteger(UInt16(message.routes.count))
+        buffer.writeInteger(UInt32(message.routes.count))
         for route in message.routes { writeString(route, into: &buffer) }
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0))
@@ -33,7 +33,7 @@ enum StoredMessage {
         var buffer = payload
         guard let id = buffer.readInteger(as: UInt64.self),
               let exchange = readString(&buffer), let routingKey = readString(&buffer),
-              let routeCount = buffer.readInteger(as: UInt16.self)
+              let routeCount = buffer.readInteger(as: UInt32.self)
         else { return nil }
         var routes: [String] = []
         for _ in 0..<routeCount {
@@ -50,13 +50,14 @@ enum StoredMessage {
     }
 
     private static func writeString(_ string: String, into buffer: inout ByteBuffer) {
-        let utf8 = Array(string.utf8.prefix(Int(UInt16.max)))
-        buffer.writeInteger(UInt16(utf8.count))
-        buffer.writeBytes(utf8)
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(UInt32(0))
+        let length = buffer.writeString(string)
+        buffer.setInteger(UInt32(length), at: lengthIndex)
     }
 
     private static func readString(_ buffer: inout ByteBuffer) -> String? {
-        guard let length = buffer.readInteger(as: UInt16.self) else { return nil }
+        guard let length = buffer.readInteger(as: UInt32.self) else { return nil }
         return buffer.readString(length: Int(length))
     }
 }
