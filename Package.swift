@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "WarrenBroker", targets: ["WarrenBroker"]),
         .library(name: "WarrenPerf", targets: ["WarrenPerf"]),
         .library(name: "WarrenMonitor", targets: ["WarrenMonitor"]),
+        .library(name: "WarrenDashboard", targets: ["WarrenDashboard"]),
+        .library(name: "WarrenManagement", targets: ["WarrenManagement"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -18,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // No default traits: the management API needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
     ],
     targets: [
         // AMQP 0-9-1 frames, methods, content headers and field tables. NIOCore only.
@@ -65,6 +71,35 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The dashboard without a terminal: view state, key bindings, themes, and a pure render
+        // of (Snapshot, view state, theme, size) to a grid of cells.
+        .target(
+            name: "WarrenDashboard",
+            dependencies: ["WarrenMonitor"]
+        ),
+        // libncursesw, with the C globals and macros Swift 6 cannot use wrapped in inline functions.
+        .systemLibrary(
+            name: "CNcursesw",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]
+        ),
+        // The thin ncurses backend (draws a cell grid, reads keys) and the dashboard's run loop.
+        .target(
+            name: "WarrenTerminal",
+            dependencies: ["CNcursesw", "WarrenDashboard", "WarrenMonitor"]
+        ),
+        // RabbitMQ's management HTTP API and Prometheus metrics for the embedded broker.
+        .target(
+            name: "WarrenManagement",
+            dependencies: [
+                "WarrenBroker",
+                "WarrenWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
@@ -72,6 +107,9 @@ let package = Package(
                 "WarrenBroker",
                 "WarrenPerf",
                 "WarrenMonitor",
+                "WarrenDashboard",
+                "WarrenTerminal",
+                "WarrenManagement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,6 +151,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "WarrenManagementTests",
+            dependencies: [
+                "WarrenManagement",
+                "WarrenBroker",
+                "WarrenClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
         // Live tests against a real RabbitMQ node; scripts/test starts one and sets WARREN_RABBITMQ_URL.
         .testTarget(
             name: "WarrenClientIntegrationTests",
@@ -129,6 +178,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        // Render snapshots, the reducer, key bindings and themes; no terminal needed.
+        .testTarget(
+            name: "WarrenDashboardTests",
+            dependencies: ["WarrenDashboard", "WarrenMonitor"],
+            exclude: ["__Snapshots__"],
+            resources: [.copy("Fixtures")]
+        ),
+        // The real binary in tmux: the demo and `warren watch`; enabled by scripts/test.
+        .testTarget(
+            name: "WarrenDashboardEndToEndTests",
+            dependencies: []
         ),
         // Live monitor tests: a RabbitMQ node, a 3-node cluster, replay faults; set up by scripts/test.
         .testTarget(

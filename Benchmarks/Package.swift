@@ -29,6 +29,19 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
         ),
+        // GET /api/queues with 10,000 queues while AMQP traffic runs (a plain executable, not a
+        // package-benchmark benchmark: it measures wall-clock latency of HTTP requests).
+        .executableTarget(
+            name: "ManagementBench",
+            dependencies: [
+                .product(name: "WarrenBroker", package: "warren"),
+                .product(name: "WarrenClient", package: "warren"),
+                .product(name: "WarrenManagement", package: "warren"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/ManagementBench"
+        ),
         // The same workloads as a plain loop, for profilers (valgrind --tool=callgrind, perf).
         .executableTarget(
             name: "WireProfile",

@@ -5,10 +5,17 @@ import WarrenWire
 /// The broker's state: vhosts and connections. Everything in it runs on one event loop, so the
 /// publish and deliver paths take no locks at all.
 final class BrokerCore {
-    let configuration: BrokerConfiguration
+    /// Users and vhosts change at run time through the management API; a connection reads them
+    /// when it starts.
+    var configuration: BrokerConfiguration
     let eventLoop: any EventLoop
-    private(set) var vhosts: [String: VirtualHost] = [:]
+    var vhosts: [String: VirtualHost] = [:]
     private(set) var connections: [ObjectIdentifier: ServerConnection] = [:]
+    /// Connection and channel churn, for the management API's churn_rates.
+    var churn = ChurnCounters()
+    /// The counters of channels that have closed, so totals survive them.
+    private(set) var closedChannelTotals = ChannelStatistics()
+    let startedAt = NIODeadline.now()
     /// Raised while the message bytes held exceed the configured limit: publishers are blocked.
     private(set) var memoryAlarm = false
     private var memoryCheck: RepeatedTask?
@@ -27,6 +34,7 @@ final class BrokerCore {
 
     func addVirtualHost(_ name: String) {
         vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
+        configuration.virtualHosts.append(name)
     }
 
     /// Message body bytes held by every queue, ready or unacked.
@@ -61,11 +69,31 @@ final class BrokerCore {
 
     func register(_ connection: ServerConnection) {
         connections[ObjectIdentifier(connection)] = connection
+        churn.connectionCreated += 1
     }
 
     func unregister(_ connection: ServerConnection) {
-        connections[ObjectIdentifier(connection)] = nil
+        guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        churn.connectionClosed += 1
     }
+
+    func channelClosed(_ stats: ChannelStatistics) {
+        closedChannelTotals = closedChannelTotals + stats
+        churn.channelClosed += 1
+    }
+}
+
+/// Objects created and removed since the broker started (RabbitMQ's churn_rates).
+package struct ChurnCounters: Sendable, Equatable {
+    package var connectionCreated: UInt64 = 0
+    package var connectionClosed: UInt64 = 0
+    package var channelCreated: UInt64 = 0
+    package var channelClosed: UInt64 = 0
+    package var queueCreated: UInt64 = 0
+    package var queueDeclared: UInt64 = 0
+    package var queueDeleted: UInt64 = 0
+
+    package init() {}
 }
 
 /// Warren's embedded AMQP 0-9-1 broker.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarrenBroker
+import WarrenManagement
 
 /// `warren broker`: the embedded AMQP 0-9-1 broker alone, in the foreground.
 struct BrokerCommand: AsyncParsableCommand {
@@ -17,6 +18,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "AMQP port (0 picks a free one).")
     var amqpPort: Int = 5672
+
+    @Option(name: .long, help: "Management HTTP API port, RabbitMQ-compatible, with /metrics (0 picks a free one).")
+    var managementPort: Int = 15672
 
     @Option(name: .long, help: "Address to listen on.")
     var bind: String = "127.0.0.1"
@@ -39,6 +43,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(amqpPort) else { throw ValidationError("--amqp-port must be 0 to 65535") }
+        guard (0...65535).contains(managementPort) else {
+            throw ValidationError("--management-port must be 0 to 65535")
+        }
         for entry in user where !entry.contains(":") || entry.hasPrefix(":") {
             throw ValidationError("--user takes NAME:PASSWORD, got '\(entry)'")
         }
@@ -65,10 +72,21 @@ struct BrokerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warren broker: cannot start on \(bind):\(amqpPort): \(error)\n".utf8))
             throw ExitCode.failure
         }
-        // Written unbuffered: scripts read the port from this line through a pipe.
+        let management: ManagementServer
+        do {
+            management = try await ManagementServer.start(broker: broker, host: bind, port: managementPort)
+        } catch {
+            FileHandle.standardError.write(Data(
+                "warren broker: cannot listen on \(bind):\(managementPort) for management: \(error)\n".utf8))
+            try await broker.shutdown()
+            throw ExitCode.failure
+        }
+        // Written unbuffered: scripts read the ports from these lines through a pipe.
         FileHandle.standardOutput.write(Data("warren broker: AMQP on amqp://\(bind):\(broker.amqpPort)/ (Ctrl-C to stop)\n".utf8))
+        FileHandle.standardOutput.write(Data("warren broker: management on http://\(bind):\(management.port)/\n".utf8))
         await waitForTerminationSignal()
         print("warren broker: shutting down")
+        await management.shutdown()
         try await broker.shutdown()
     }
 }

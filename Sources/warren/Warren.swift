@@ -7,15 +7,16 @@ struct Warren: AsyncParsableCommand {
         commandName: "warren",
         abstract: "A terminal dashboard for RabbitMQ and other AMQP 0-9-1 brokers.",
         discussion: """
-            Warren is being built in stages. This build contains the AMQP 0-9-1 wire layer, the \
-            async client library, the embedded broker (`warren broker`) and the scripting commands \
-            (queues, exchanges, consumers, nodes, peek, replay, purge, move); the dashboard is added \
-            when it works.
+            `warren` alone runs the demo: the embedded broker with demo traffic and the dashboard on \
+            it. `warren watch` opens the dashboard on any broker; `warren broker` runs the embedded \
+            broker; queues, exchanges, consumers, nodes, peek, replay, purge and move are for scripts.
             """,
         version: WarrenClientVersion.current,
         subcommands: [
-            BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self, ConsumersCommand.self, NodesCommand.self,
-            PeekCommand.self, ReplayCommand.self, PurgeCommand.self, MoveCommand.self, PerfCommand.self,
-        ]
+            DemoCommand.self, WatchCommand.self, BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self,
+            ConsumersCommand.self, NodesCommand.self, PeekCommand.self, ReplayCommand.self, PurgeCommand.self,
+            MoveCommand.self, PerfCommand.self, RenderBenchCommand.self,
+        ],
+        defaultSubcommand: DemoCommand.self
     )
 }

@@ -141,11 +141,13 @@ struct ReplayTests {
         let url = Live.amqpURL! + "?connection_name=\(connectionName)"
         let moved = SharedCount()
         let replay = Task {
-            try await Replay.run(amqpURL: url, queue: dlq, options: ReplayOptions(ratePerSecond: 400, window: 16)) {
+            // Slow enough (about 17 s) to still be running when RabbitMQ's management API, which
+            // lists a connection only after its first 5 s statistics interval, shows it.
+            try await Replay.run(amqpURL: url, queue: dlq, options: ReplayOptions(ratePerSecond: 60, window: 16)) {
                 moved.set($0.moved)
             }
         }
-        _ = try await Live.eventually("the replay to be under way") { moved.value >= 200 ? true : nil }
+        _ = try await Live.eventually("the replay to be under way") { moved.value >= 60 ? true : nil }
         // Kill the replay's connection from the broker side, as an operator or a node restart would.
         let management = try Live.management()
         let victim = try await Live.eventually("the replay's connection in the API") { () -> String? in

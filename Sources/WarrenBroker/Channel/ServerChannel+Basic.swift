@@ -15,6 +15,7 @@ extension ServerChannel {
         }
         let message = try Message.published(exchange: publish.exchange, routingKey: publish.routingKey,
                                             properties: try rewriteReplyTo(header.properties), body: body)
+        stats.published += 1
         var sequence: UInt64?
         if confirmMode {
             publishSequence += 1
@@ -40,6 +41,7 @@ extension ServerChannel {
         let queues = vhost.route(exchange, routingKeys: message.routes, headers: message.properties.headers)
         var refused = false
         if queues.isEmpty {
+            if mandatory { stats.returnedUnroutable += 1 } else { stats.droppedUnroutable += 1 }
             if mandatory {
                 connection.sendContent(
                     channel: id,
@@ -74,6 +76,7 @@ extension ServerChannel {
 
     /// Queues the publisher's ack for `sequence`, sent coalesced after the read batch.
     private func confirmRouted(_ sequence: UInt64) {
+        stats.confirmed += 1
         if confirmAckPending == nil { confirmAckFirst = sequence }
         confirmAckPending = sequence
         connection.channelsWithPendingConfirms.insert(id)
@@ -140,15 +143,19 @@ extension ServerChannel {
         if consumer.noAck {
             queue.journal?.removed(entry)
             queue.stats.deliveredNoAck += 1
+            stats.deliveredNoAck += 1
         } else {
             queue.journal?.delivered(entry)
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: consumer))
             consumer.unacked += 1
-            queue.unackedCount += 1
-            queue.unackedBytes += entry.message.bodySize
+            queue.noteUnacked(entry)
             queue.stats.delivered += 1
+            stats.delivered += 1
         }
-        if entry.redelivered { queue.stats.redelivered += 1 }
+        if entry.redelivered {
+            queue.stats.redelivered += 1
+            stats.redelivered += 1
+        }
         connection.sendContent(
             channel: id,
             BasicDeliver(consumerTag: consumer.tag, deliveryTag: tag, redelivered: entry.redelivered,
@@ -170,6 +177,7 @@ extension ServerChannel {
     func get(_ get: BasicGet) throws(BrokerError) {
         let queue = try accessibleQueue(get.queue)
         guard let entry = queue.get() else {
+            stats.getEmpty += 1
             connection.send(channel: id, BasicGetEmpty())
             return
         }
@@ -178,12 +186,17 @@ extension ServerChannel {
         if get.noAck {
             queue.journal?.removed(entry)
             queue.stats.gotNoAck += 1
+            stats.gotNoAck += 1
         } else {
             queue.journal?.delivered(entry)
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: nil))
-            queue.unackedCount += 1
-            queue.unackedBytes += entry.message.bodySize
+            queue.noteUnacked(entry)
             queue.stats.got += 1
+            stats.got += 1
+        }
+        if entry.redelivered {
+            queue.stats.redelivered += 1
+            stats.redelivered += 1
         }
         connection.sendContent(
             channel: id,
@@ -228,14 +241,14 @@ extension ServerChannel {
         var touched: [BrokerQueue] = []
         var requeues: [ObjectIdentifier: [QueueEntry]] = [:]
         for item in settled {
-            item.queue.unackedCount -= 1
-            item.queue.unackedBytes -= item.entry.message.bodySize
+            item.queue.noteSettled(item.entry)
             item.consumer?.unacked -= 1
             if !touched.contains(where: { $0 === item.queue }) { touched.append(item.queue) }
             switch outcome {
             case .ack:
                 item.queue.journal?.removed(item.entry)
                 item.queue.stats.acked += 1
+                stats.acked += 1
             case .requeue: requeues[ObjectIdentifier(item.queue), default: []].append(item.entry)
             case .deadLetter: item.queue.deadLetter(item.entry, reason: .rejected)
             }

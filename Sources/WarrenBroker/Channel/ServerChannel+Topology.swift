@@ -88,7 +88,8 @@ extension ServerChannel {
             if (existing.exclusiveOwner != nil) != declare.exclusive {
                 throw .exclusiveQueue(name, vhost: vhost.name)
             }
-            try checkEquivalent(existing, declare)
+            try Self.checkEquivalent(existing, durable: declare.durable, autoDelete: declare.autoDelete,
+                                     arguments: declare.arguments)
             existing.touch()
             reply(declare, existing)
             return
@@ -112,6 +113,7 @@ extension ServerChannel {
     }
 
     private func reply(_ declare: QueueDeclare, _ queue: BrokerQueue) {
+        vhost.queueDeclared += 1
         connection.lastDeclaredQueue[id] = queue.name
         if !declare.noWait {
             connection.send(channel: id, QueueDeclareOk(queue: queue.name, messageCount: UInt32(queue.readyCount),
@@ -119,24 +121,27 @@ extension ServerChannel {
         }
     }
 
-    private func checkEquivalent(_ queue: BrokerQueue, _ declare: QueueDeclare) throws(BrokerError) {
+    /// The redeclare check: flags and the `x-` arguments RabbitMQ compares must be the same.
+    static func checkEquivalent(
+        _ queue: BrokerQueue, durable: Bool, autoDelete: Bool, arguments: FieldTable
+    ) throws(BrokerError) {
         func inequivalent(_ what: String, _ received: String, _ current: String) -> BrokerError {
-            .precondition("inequivalent arg '\(what)' for queue '\(queue.name)' in vhost '\(vhost.name)': "
+            .precondition("inequivalent arg '\(what)' for queue '\(queue.name)' in vhost '\(queue.vhost.name)': "
                 + "received \(received) but current is \(current)")
         }
         // Exclusive queues are never durable, so RabbitMQ does not compare the flag for them.
-        if queue.exclusiveOwner == nil && queue.durable != declare.durable {
-            throw inequivalent("durable", "'\(declare.durable)'", "'\(queue.durable)'")
+        if queue.exclusiveOwner == nil && queue.durable != durable {
+            throw inequivalent("durable", "'\(durable)'", "'\(queue.durable)'")
         }
-        if queue.autoDelete != declare.autoDelete {
-            throw inequivalent("auto_delete", "'\(declare.autoDelete)'", "'\(queue.autoDelete)'")
+        if queue.autoDelete != autoDelete {
+            throw inequivalent("auto_delete", "'\(autoDelete)'", "'\(queue.autoDelete)'")
         }
         let checked = ["x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes", "x-overflow",
                        "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-priority", "x-queue-type",
                        "x-single-active-consumer", "x-delivery-limit", "x-queue-mode"]
         for key in checked {
-            try ArgumentEquivalence.check(key, received: declare.arguments, current: queue.arguments,
-                                          subject: "queue '\(queue.name)' in vhost '\(vhost.name)'")
+            try ArgumentEquivalence.check(key, received: arguments, current: queue.arguments,
+                                          subject: "queue '\(queue.name)' in vhost '\(queue.vhost.name)'")
         }
     }
 

@@ -54,6 +54,8 @@ final class ServerChannel: ConsumerChannel {
     var transactional = false
     var txPublishes: [PendingPublish] = []
     var txAcks: [PendingAck] = []
+    /// What this channel did, for the management API (summed into the broker's totals on close).
+    var stats = ChannelStatistics()
 
     init(id: UInt16, connection: ServerConnection, vhost: VirtualHost) {
         self.id = id
@@ -166,9 +168,47 @@ final class ServerChannel: ConsumerChannel {
     /// The channel is closing (or its connection): unacked messages go back to their queues in
     /// order, consumers are cancelled (which may auto-delete queues).
     func close() {
+        guard !isClosing else { return }
         isClosing = true
         requeueAllUnacked()
         for (tag, _) in consumers { cancelConsumer(tag: tag) }
         if let reply = replyConsumer { _ = cancelReplies(tag: reply.tag) }
+        connection.broker.channelClosed(stats)
+        vhost.closedChannelTotals = vhost.closedChannelTotals + stats
+    }
+}
+
+/// Per-channel message counters behind the management API's channel and overview message_stats.
+package struct ChannelStatistics: Sendable, Equatable {
+    package var published: UInt64 = 0
+    package var confirmed: UInt64 = 0
+    package var delivered: UInt64 = 0
+    package var deliveredNoAck: UInt64 = 0
+    package var got: UInt64 = 0
+    package var gotNoAck: UInt64 = 0
+    package var getEmpty: UInt64 = 0
+    package var redelivered: UInt64 = 0
+    package var acked: UInt64 = 0
+    package var returnedUnroutable: UInt64 = 0
+    package var droppedUnroutable: UInt64 = 0
+
+    package init() {}
+
+    package var deliverGet: UInt64 { delivered + deliveredNoAck + got + gotNoAck }
+
+    static func + (a: Self, b: Self) -> Self {
+        var sum = a
+        sum.published += b.published
+        sum.confirmed += b.confirmed
+        sum.delivered += b.delivered
+        sum.deliveredNoAck += b.deliveredNoAck
+        sum.got += b.got
+        sum.gotNoAck += b.gotNoAck
+        sum.getEmpty += b.getEmpty
+        sum.redelivered += b.redelivered
+        sum.acked += b.acked
+        sum.returnedUnroutable += b.returnedUnroutable
+        sum.droppedUnroutable += b.droppedUnroutable
+        return sum
     }
 }

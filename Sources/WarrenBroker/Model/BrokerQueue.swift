@@ -25,9 +25,11 @@ final class BrokerQueue {
     private(set) var isDeleted = false
 
     /// Delivered to consumers or fetched with ack, not yet acked.
-    var unackedCount = 0
+    private(set) var unackedCount = 0
     /// Body bytes of those unacked messages (for the memory alarm).
-    var unackedBytes = 0
+    private(set) var unackedBytes = 0
+    private(set) var unackedPersistentCount = 0
+    private(set) var unackedPersistentBytes = 0
     var stats = QueueStatistics()
     /// Set for durable queues when the broker has a data directory.
     var journal: QueueJournal?
@@ -47,7 +49,36 @@ final class BrokerQueue {
 
     var readyCount: Int { storage.reduce(0) { $0 + $1.count } }
     var readyBytes: Int { storage.reduce(0) { $0 + $1.bytes } }
+    var readyPersistentCount: Int { storage.reduce(0) { $0 + $1.persistentCount } }
+    var readyPersistentBytes: Int { storage.reduce(0) { $0 + $1.persistentBytes } }
+    var stateCounts: MessageStateCounts { storage.reduce(MessageStateCounts()) { $0 + $1.stateCounts } }
     var consumerCount: Int { consumers.count }
+    /// The sequence number the next published message gets (RabbitMQ's next_seq_id).
+    var nextSequenceNumber: UInt64 { nextSequence }
+    /// The head message, for head_message_timestamp.
+    var headEntry: QueueEntry? { head }
+
+    /// A message left the queue for a consumer or basic.get and waits for its ack.
+    func noteUnacked(_ entry: QueueEntry) {
+        let size = entry.message.bodySize
+        unackedCount += 1
+        unackedBytes += size
+        if entry.message.isPersistent {
+            unackedPersistentCount += 1
+            unackedPersistentBytes += size
+        }
+    }
+
+    /// An unacked message was acked, rejected or requeued.
+    func noteSettled(_ entry: QueueEntry) {
+        let size = entry.message.bodySize
+        unackedCount -= 1
+        unackedBytes -= size
+        if entry.message.isPersistent {
+            unackedPersistentCount -= 1
+            unackedPersistentBytes -= size
+        }
+    }
 
     // MARK: Publishing
 
@@ -310,15 +341,20 @@ final class BrokerQueue {
     }
 }
 
-/// Counters behind the management API's message_stats.
-struct QueueStatistics {
-    var published: UInt64 = 0
-    var delivered: UInt64 = 0
-    var deliveredNoAck: UInt64 = 0
-    var got: UInt64 = 0
-    var gotNoAck: UInt64 = 0
-    var getEmpty: UInt64 = 0
-    var redelivered: UInt64 = 0
-    var acked: UInt64 = 0
-    var deadLettered: UInt64 = 0
+/// Counters behind the management API's message_stats, kept where the events happen.
+package struct QueueStatistics: Sendable, Equatable {
+    package var published: UInt64 = 0
+    package var delivered: UInt64 = 0
+    package var deliveredNoAck: UInt64 = 0
+    package var got: UInt64 = 0
+    package var gotNoAck: UInt64 = 0
+    package var getEmpty: UInt64 = 0
+    package var redelivered: UInt64 = 0
+    package var acked: UInt64 = 0
+    package var deadLettered: UInt64 = 0
+
+    package init() {}
+
+    /// RabbitMQ's deliver_get: every way a message left the queue for a client.
+    package var deliverGet: UInt64 { delivered + deliveredNoAck + got + gotNoAck }
 }

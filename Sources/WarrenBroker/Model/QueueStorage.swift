@@ -5,6 +5,11 @@ import NIOCore
 protocol QueueStorage {
     var count: Int { get }
     var bytes: Int { get }
+    /// Ready messages with delivery mode 2, and their body bytes.
+    var persistentCount: Int { get }
+    var persistentBytes: Int { get }
+    /// Ready messages per paging state (alpha, beta, gamma, delta), for the management API.
+    var stateCounts: MessageStateCounts { get }
     var first: QueueEntry? { get }
     mutating func append(_ entry: QueueEntry)
     mutating func popFirst() -> QueueEntry?
@@ -18,18 +23,30 @@ protocol QueueStorage {
 struct InMemoryQueueStorage: QueueStorage {
     private var entries = CircularBuffer<QueueEntry>()
     private(set) var bytes = 0
+    private(set) var persistentCount = 0
+    private(set) var persistentBytes = 0
 
     var count: Int { entries.count }
     var first: QueueEntry? { entries.first }
+    /// Everything held in memory is an alpha: message and position both in RAM.
+    var stateCounts: MessageStateCounts { MessageStateCounts(alpha: entries.count) }
+
+    private mutating func account(_ message: Message, _ sign: Int) {
+        bytes += sign * message.bodySize
+        if message.isPersistent {
+            persistentCount += sign
+            persistentBytes += sign * message.bodySize
+        }
+    }
 
     mutating func append(_ entry: QueueEntry) {
-        bytes += entry.message.bodySize
+        account(entry.message, 1)
         entries.append(entry)
     }
 
     mutating func popFirst() -> QueueEntry? {
         guard let entry = entries.popFirst() else { return nil }
-        bytes -= entry.message.bodySize
+        account(entry.message, -1)
         return entry
     }
 
@@ -56,7 +73,7 @@ struct InMemoryQueueStorage: QueueStorage {
                 j += 1
             }
         }
-        for entry in requeued { bytes += entry.message.bodySize }
+        for entry in requeued { account(entry.message, 1) }
         entries.prepend(contentsOf: merged)
     }
 
@@ -64,6 +81,8 @@ struct InMemoryQueueStorage: QueueStorage {
         let all = Array(entries)
         entries.removeAll(keepingCapacity: false)
         bytes = 0
+        persistentCount = 0
+        persistentBytes = 0
         return all
     }
 
@@ -75,5 +94,28 @@ struct InMemoryQueueStorage: QueueStorage {
 extension CircularBuffer {
     mutating func prepend(contentsOf elements: [Element]) {
         for element in elements.reversed() { prepend(element) }
+    }
+}
+
+/// How many messages a queue holds in each of RabbitMQ's classic-queue paging states.
+package struct MessageStateCounts: Sendable, Equatable {
+    /// Message and position in RAM.
+    package var alpha = 0
+    /// Message on disk, position in RAM.
+    package var beta = 0
+    /// Message on disk, position in RAM and on disk.
+    package var gamma = 0
+    /// Message and position on disk only.
+    package var delta = 0
+
+    package init(alpha: Int = 0, beta: Int = 0, gamma: Int = 0, delta: Int = 0) {
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.delta = delta
+    }
+
+    static func + (a: Self, b: Self) -> Self {
+        Self(alpha: a.alpha + b.alpha, beta: a.beta + b.beta, gamma: a.gamma + b.gamma, delta: a.delta + b.delta)
     }
 }

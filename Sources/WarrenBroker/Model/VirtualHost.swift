@@ -7,6 +7,14 @@ final class VirtualHost {
     let eventLoop: any EventLoop
     private(set) var exchanges: [String: Exchange] = [:]
     private(set) var queues: [String: BrokerQueue] = [:]
+    /// Queues created, declared (also re-declared) and deleted here, for churn_rates.
+    var queueCreated: UInt64 = 0
+    var queueDeclared: UInt64 = 0
+    var queueDeleted: UInt64 = 0
+    /// What closed channels and connections on this vhost did, so its totals survive them.
+    var closedChannelTotals = ChannelStatistics()
+    var closedReceivedOctets = 0
+    var closedSentOctets = 0
 
     init(name: String, eventLoop: any EventLoop) {
         self.name = name
@@ -153,6 +161,7 @@ final class VirtualHost {
 
     func addQueue(_ queue: BrokerQueue) {
         queues[queue.name] = queue
+        queueCreated += 1
     }
 
     /// Deletes a queue: its consumers are cancelled, its bindings removed, its messages dropped.
@@ -160,6 +169,7 @@ final class VirtualHost {
     func deleteQueue(_ queue: BrokerQueue) -> Int {
         guard queues[queue.name] === queue else { return 0 }
         queues[queue.name] = nil
+        queueDeleted += 1
         removeBindings(to: .queue(queue.name))
         return queue.markDeleted().count
     }

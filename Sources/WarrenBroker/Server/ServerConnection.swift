@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import WarrenWire
 
@@ -24,12 +25,18 @@ final class ServerConnection: ChannelInboundHandler {
     private var readBuffer: ByteBuffer?
     private var decoder = FrameDecoder(frameMax: FrameConstants.minimumFrameMax)
     private var assembler: CommandAssembler
-    private var channels: [UInt16: ServerChannel] = [:]
+    private(set) var channels: [UInt16: ServerChannel] = [:]
     /// Channels the broker closed; the client's frames on them are ignored until close-ok.
     private var closingChannels: Set<UInt16> = []
     private(set) var vhost: VirtualHost?
-    private var frameMax: UInt32 = FrameConstants.minimumFrameMax
-    private var channelMax: UInt16 = 0
+    private(set) var frameMax: UInt32 = FrameConstants.minimumFrameMax
+    private(set) var channelMax: UInt16 = 0
+    private(set) var heartbeat: UInt16 = 0
+    /// Bytes and reads/writes on the socket, for the management API.
+    private(set) var receivedOctets = 0
+    private(set) var sentOctets = 0
+    private(set) var receiveCount = 0
+    private(set) var sendCount = 0
     private var heartbeatTask: RepeatedTask?
     private var didRead = false
     private var didWrite = false
@@ -37,7 +44,6 @@ final class ServerConnection: ChannelInboundHandler {
     private var flushScheduled = false
     private var closeTimeout: Scheduled<Void>?
     private var handshakeTimeout: Scheduled<Void>?
-    private var heartbeatSeconds: UInt16 = 0
 
     var username: String { handshake.username }
     var clientCapabilities: ClientCapabilities { handshake.capabilities }
@@ -47,10 +53,13 @@ final class ServerConnection: ChannelInboundHandler {
     var channelsWithPendingConfirms: Set<UInt16> = []
     /// Set when a publish arrives during a memory alarm; the connection is blocked after the batch.
     var publishedDuringAlarm = false
-    private var isBlocked = false
+    private(set) var isBlocked = false
     private var sentBlocked = false
     let connectedAt = NIODeadline.now()
+    /// Milliseconds since the Unix epoch, as the management API shows connected_at.
+    let connectedAtWallClock = Int64(Date().timeIntervalSince1970 * 1000)
     private(set) var peerAddress: SocketAddress?
+    private(set) var localAddress: SocketAddress?
 
     init(broker: BrokerCore, peerIsLoopback: Bool) {
         self.broker = broker
@@ -66,6 +75,7 @@ final class ServerConnection: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         peerAddress = context.channel.remoteAddress
+        localAddress = context.channel.localAddress
         broker.register(self)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         handshakeTimeout = context.eventLoop.scheduleTask(in: broker.configuration.handshakeTimeout) {
@@ -82,6 +92,8 @@ final class ServerConnection: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         didRead = true
+        receivedOctets += incoming.readableBytes
+        receiveCount += 1
         if readBuffer == nil || readBuffer!.readableBytes == 0 {
             readBuffer = incoming
         } else {
@@ -108,6 +120,9 @@ final class ServerConnection: ChannelInboundHandler {
             }
         } catch let error as AMQPWireError {
             closeConnection(BrokerError(ReplyCode(rawValue: error.replyCode) ?? .frameError, error.detail))
+            // The bytes after a bad frame cannot be framed; dropping them lets the client's
+            // close-ok, which comes in a later read, be seen rather than waiting for the timeout.
+            readBuffer = nil
         } catch let error as BrokerError {
             closeConnection(error)
         } catch {
@@ -234,7 +249,7 @@ final class ServerConnection: ChannelInboundHandler {
                 self.frameMax = frameMax == 0 ? broker.configuration.frameMax : frameMax
                 self.channelMax = channelMax == 0 ? broker.configuration.channelMax : channelMax
                 decoder.frameMax = self.frameMax
-                heartbeatSeconds = heartbeat
+                self.heartbeat = heartbeat
                 startHeartbeats(heartbeat)
             case .opened(let vhostName, let reply):
                 vhost = broker.vhosts[vhostName]
@@ -257,7 +272,7 @@ final class ServerConnection: ChannelInboundHandler {
             send(channel: 0, ConnectionCloseOk())
             flush()
             releaseResources()
-            scheduleCloseTimeout(seconds: heartbeatSeconds > 0 ? min(Int64(heartbeatSeconds), 30) : 30)
+            scheduleCloseTimeout(seconds: heartbeat > 0 ? min(Int64(heartbeat), 30) : 30)
         case .connectionCloseOk:
             closeSocket()
         case .connectionUpdateSecret:
@@ -281,6 +296,7 @@ final class ServerConnection: ChannelInboundHandler {
                     .during(command.method)
             }
             channels[id] = ServerChannel(id: id, connection: self, vhost: vhost)
+            broker.churn.channelCreated += 1
             send(channel: id, ChannelOpenOk())
             return
         }
@@ -353,6 +369,8 @@ final class ServerConnection: ChannelInboundHandler {
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
         didWrite = true
+        sentOctets += buffer.readableBytes
+        sendCount += 1
         context.write(wrapOutboundOut(buffer), promise: nil)
         if !flushScheduled {
             flushScheduled = true
@@ -406,6 +424,8 @@ final class ServerConnection: ChannelInboundHandler {
     }
 
     private func tearDown() {
+        vhost?.closedReceivedOctets += receivedOctets
+        vhost?.closedSentOctets += sentOctets
         phase = .closed
         closeTimeout?.cancel()
         handshakeTimeout?.cancel()

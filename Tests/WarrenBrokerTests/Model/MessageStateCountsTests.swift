@@ -15,9 +15,9 @@ import WarrenWire
             properties.priority = priority
             _ = queue.enqueue(Message(exchange: "", routingKey: "q", properties: properties, body: ByteBuffer(string: "m")))
         }
-        #expect(queue.messageStates == MessageStateCounts(alpha: 4))
-        #expect(queue.messageStates.total == queue.readyCount)
+        #expect(queue.stateCounts == MessageStateCounts(alpha: 4))
+        #expect(queue.stateCounts.alpha == queue.readyCount)
         _ = queue.get()
-        #expect(queue.messageStates == MessageStateCounts(alpha: 3))
+        #expect(queue.stateCounts == MessageStateCounts(alpha: 3))
     }
 }

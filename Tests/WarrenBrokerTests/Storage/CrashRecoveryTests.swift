@@ -101,7 +101,7 @@ import WarrenWire
     }
 }
 
-/// The debug `warren` binary running `broker --amqp-port 0 --data-dir ...`.
+/// The debug `warren` binary running `broker --amqp-port 0 --management-port 0 --data-dir ...`.
 final class ChildBroker: @unchecked Sendable {
     let process = Process()
     let port: Int
@@ -117,7 +117,7 @@ final class ChildBroker: @unchecked Sendable {
             throw ChildBrokerError(description: "no \(Self.binary): run swift build --build-tests first")
         }
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["broker", "--amqp-port", "0", "--data-dir", dataDirectory]
+        process.arguments = ["broker", "--amqp-port", "0", "--management-port", "0", "--data-dir", dataDirectory]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -1,0 +1,289 @@
+import NIOCore
+import WarrenWire
+
+/// A refusal from a management operation, with the HTTP status RabbitMQ's management API
+/// answers it with.
+package struct ManagementError: Error, Sendable {
+    package enum Kind: Sendable {
+        case notFound, badRequest, accessRefused, locked
+    }
+
+    package var kind: Kind
+    package var reason: String
+
+    package init(_ kind: Kind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+
+    init(_ error: BrokerError) {
+        switch error.code {
+        case .notFound: kind = .notFound
+        case .accessRefused: kind = .accessRefused
+        case .resourceLocked: kind = .locked
+        default: kind = .badRequest
+        }
+        reason = error.detail
+    }
+}
+
+/// A message as `POST /api/queues/{vhost}/{name}/get` returns it.
+package struct FetchedMessage: Sendable {
+    package var exchange: String
+    package var routingKey: String
+    package var properties: BasicProperties
+    package var body: ByteBuffer
+    package var redelivered: Bool
+    /// Ready messages left in the queue after this one was taken (0 for a peek's view of it).
+    package var messageCount: Int
+}
+
+/// What to do with messages fetched through the management API.
+package enum FetchMode: Sendable {
+    /// RabbitMQ's four ackmodes: requeue (marks redelivered), or settle.
+    case requeue
+    case ack
+    case reject
+    /// Warren's extension: copies of the head messages; the queue does not change at all.
+    case peek
+}
+
+/// The broker's topology and messages as the management API changes them. Used only inside
+/// ``Broker/withOperations(_:)``, on the broker's event loop.
+package struct ManagementOperations {
+    let core: BrokerCore
+
+    func vhost(_ name: String) throws(ManagementError) -> VirtualHost {
+        guard let vhost = core.vhosts[name] else { throw ManagementError(.notFound, "no vhost '\(name)'") }
+        return vhost
+    }
+
+    func queue(_ vhost: String, _ name: String) throws(ManagementError) -> BrokerQueue {
+        guard let queue = try self.vhost(vhost).queues[name] else {
+            throw ManagementError(.notFound, "no queue '\(name)' in vhost '\(vhost)'")
+        }
+        return queue
+    }
+
+    /// Declares a queue; returns false when an equivalent one already existed.
+    package func declareQueue(
+        vhost name: String, queue: String, durable: Bool, autoDelete: Bool, arguments: FieldTable
+    ) throws(ManagementError) -> Bool {
+        let vhost = try self.vhost(name)
+        do throws(BrokerError) {
+            if queue.hasPrefix("amq.") {
+                throw BrokerError.accessRefused("queue name '\(queue)' contains reserved prefix 'amq.*'")
+            }
+            if let existing = vhost.queues[queue] {
+                if existing.exclusiveOwner != nil { throw BrokerError.exclusiveQueue(queue, vhost: name) }
+                try ServerChannel.checkEquivalent(existing, durable: durable, autoDelete: autoDelete,
+                                                  arguments: arguments)
+                existing.touch()
+                vhost.queueDeclared += 1
+                return false
+            }
+            let settings = try QueueArguments(arguments, queue: queue, vhost: name)
+            let created = BrokerQueue(name: queue, durable: durable, autoDelete: autoDelete, exclusiveOwner: nil,
+                                      arguments: arguments, settings: settings, vhost: vhost)
+            vhost.addQueue(created)
+            created.journal = core.persistence?.journal(for: created)
+            vhost.queueDeclared += 1
+            return true
+        } catch {
+            throw ManagementError(error)
+        }
+    }
+
+    package func deleteQueue(vhost: String, queue name: String, ifEmpty: Bool, ifUnused: Bool) throws(ManagementError) {
+        let queue = try self.queue(vhost, name)
+        if ifUnused && queue.consumerCount > 0 {
+            throw ManagementError(.badRequest, "queue '\(name)' in vhost '\(vhost)' in use")
+        }
+        if ifEmpty && queue.readyCount > 0 {
+            throw ManagementError(.badRequest, "queue '\(name)' in vhost '\(vhost)' not empty")
+        }
+        try self.vhost(vhost).deleteQueue(queue)
+    }
+
+    @discardableResult
+    package func purge(vhost: String, queue: String) throws(ManagementError) -> Int {
+        try self.queue(vhost, queue).purge()
+    }
+
+    /// Declares an exchange; returns false when an equivalent one already existed.
+    package func declareExchange(
+        vhost name: String, exchange: String, type: String, durable: Bool, autoDelete: Bool, isInternal: Bool,
+        arguments: FieldTable
+    ) throws(ManagementError) -> Bool {
+        let vhost = try self.vhost(name)
+        let existed = vhost.exchanges[exchange] != nil
+        do {
+            try vhost.declareExchange(ExchangeDeclare(
+                exchange: exchange, type: type, passive: false, durable: durable, autoDelete: autoDelete,
+                internal: isInternal, noWait: false, arguments: arguments))
+        } catch {
+            throw ManagementError(error)
+        }
+        return !existed
+    }
+
+    package func deleteExchange(vhost: String, exchange: String, ifUnused: Bool) throws(ManagementError) {
+        let host = try self.vhost(vhost)
+        guard host.exchanges[exchange] != nil else {
+            throw ManagementError(.notFound, "no exchange '\(exchange)' in vhost '\(vhost)'")
+        }
+        do { try host.deleteExchange(exchange, ifUnused: ifUnused) } catch { throw ManagementError(error) }
+    }
+
+    package func bind(
+        vhost: String, source: String, destination: String, toQueue: Bool, routingKey: String, arguments: FieldTable
+    ) throws(ManagementError) {
+        let binding = Binding(source: source, destination: toQueue ? .queue(destination) : .exchange(destination),
+                              routingKey: routingKey, arguments: arguments)
+        let host = try self.vhost(vhost)
+        do { try host.bind(binding) } catch { throw ManagementError(error) }
+    }
+
+    package func unbind(
+        vhost: String, source: String, destination: String, toQueue: Bool, routingKey: String, arguments: FieldTable
+    ) throws(ManagementError) {
+        let binding = Binding(source: source, destination: toQueue ? .queue(destination) : .exchange(destination),
+                              routingKey: routingKey, arguments: arguments)
+        let host = try self.vhost(vhost)
+        guard host.exchanges[source]?.bindings.contains(binding) == true else {
+            throw ManagementError(.notFound, "no binding")
+        }
+        do { try host.unbind(binding) } catch { throw ManagementError(error) }
+    }
+
+    /// Publishes as a client would (without confirms); returns whether any queue took it.
+    package func publish(
+        vhost: String, exchange name: String, routingKey: String, properties: BasicProperties, body: ByteBuffer
+    ) throws(ManagementError) -> Bool {
+        let host = try self.vhost(vhost)
+        guard let exchange = host.exchanges[name] else {
+            throw ManagementError(.notFound, "no exchange '\(name)' in vhost '\(vhost)'")
+        }
+        let message = Message(exchange: name, routingKey: routingKey, properties: properties, body: body)
+        exchange.publishedIn += 1
+        let queues = host.route(exchange, routingKey: routingKey, headers: properties.headers)
+        guard !queues.isEmpty else { return false }
+        exchange.routedOut += 1
+        var routed = false
+        for queue in queues {
+            if case .enqueued = queue.enqueue(message) { routed = true }
+        }
+        return routed
+    }
+
+    /// Up to `count` messages from the head of a queue, then requeued, acked or rejected as
+    /// `mode` says; `.peek` leaves the queue exactly as it was.
+    package func fetch(vhost: String, queue name: String, count: Int, mode: FetchMode) throws(ManagementError)
+        -> [FetchedMessage]
+    {
+        let queue = try self.queue(vhost, name)
+        if case .peek = mode {
+            return queue.peek(count).map {
+                FetchedMessage(exchange: $0.message.exchange, routingKey: $0.message.routingKey,
+                               properties: $0.message.properties, body: $0.message.body, redelivered: $0.redelivered,
+                               messageCount: 0)
+            }
+        }
+        var taken: [QueueEntry] = []
+        var result: [FetchedMessage] = []
+        while taken.count < count, let entry = queue.get() {
+            taken.append(entry)
+            queue.stats.got += 1
+            if entry.redelivered { queue.stats.redelivered += 1 }
+            result.append(FetchedMessage(
+                exchange: entry.message.exchange, routingKey: entry.message.routingKey,
+                properties: entry.message.properties, body: entry.message.body, redelivered: entry.redelivered,
+                messageCount: queue.readyCount))
+        }
+        if taken.count < count && result.isEmpty { queue.stats.getEmpty += 1 }
+        switch mode {
+        case .requeue: queue.requeue(taken)
+        case .ack: queue.stats.acked += UInt64(taken.count)
+        case .reject: for entry in taken { queue.deadLetter(entry, reason: .rejected) }
+        case .peek: break
+        }
+        return result
+    }
+
+    // MARK: Vhosts and users
+
+    /// Adds a vhost; returns false if it existed.
+    package func addVirtualHost(_ name: String) -> Bool {
+        guard core.vhosts[name] == nil else { return false }
+        core.vhosts[name] = VirtualHost(name: name, eventLoop: core.eventLoop)
+        core.configuration.virtualHosts.append(name)
+        return true
+    }
+
+    /// Deletes a vhost: its connections are closed, its queues and exchanges go.
+    package func deleteVirtualHost(_ name: String) throws(ManagementError) {
+        let vhost = try self.vhost(name)
+        core.vhosts[name] = nil
+        core.configuration.virtualHosts.removeAll { $0 == name }
+        for connection in core.connections.values where connection.vhost === vhost {
+            connection.closeConnection(BrokerError(.connectionForced, "vhost '\(name)' is deleted"))
+        }
+        for queue in Array(vhost.queues.values) { vhost.deleteQueue(queue) }
+    }
+
+    /// Adds or replaces a user; returns false if it existed.
+    package func putUser(_ user: BrokerConfiguration.User) -> Bool {
+        let existed = core.configuration.users.contains { $0.name == user.name }
+        core.configuration.users.removeAll { $0.name == user.name }
+        core.configuration.users.append(user)
+        return !existed
+    }
+
+    package func deleteUser(_ name: String) throws(ManagementError) {
+        guard core.configuration.users.contains(where: { $0.name == name }) else {
+            throw ManagementError(.notFound, "no user '\(name)'")
+        }
+        core.configuration.users.removeAll { $0.name == name }
+    }
+}
+
+extension Broker {
+    /// A copy of the broker's state, taken on its event loop.
+    package func snapshot(_ parts: SnapshotParts, vhost: String? = nil) async throws -> BrokerSnapshot {
+        let core = self.core
+        let port = amqpPort
+        return try await core.eventLoop.submit { core.value.snapshot(parts, vhost: vhost, amqpPort: port) }.get()
+    }
+
+    /// The vhost and name of every queue (of one vhost), without their figures.
+    package func queueKeys(vhost: String?) async throws -> [QueueKey] {
+        let core = self.core
+        return try await core.eventLoop.submit { core.value.queueKeys(vhost: vhost) }.get()
+    }
+
+    /// Snapshots of just these queues (those that still exist), in the order given.
+    package func queueSnapshots(_ keys: [QueueKey]) async throws -> [QueueSnapshot] {
+        let core = self.core
+        return try await core.eventLoop.submit { core.value.queueSnapshots(keys) }.get()
+    }
+
+    /// Runs `body` on the broker's event loop with the operations that change it.
+    package func withOperations<T: Sendable>(
+        _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
+    ) async throws -> T {
+        let core = self.core
+        return try await core.eventLoop.submit { () throws -> T in
+            // Whatever it changed, durable definitions are rewritten with the next storage batch.
+            defer { core.value.topologyChanged() }
+            return try body(ManagementOperations(core: core.value))
+        }.get()
+    }
+
+    /// The user with this name and password, if there is one.
+    package func authenticate(user: String, password: String) async -> BrokerConfiguration.User? {
+        let core = self.core
+        return try? await core.eventLoop.submit {
+            core.value.configuration.users.first { $0.name == user && $0.password == password }
+        }.get()
+    }
+}

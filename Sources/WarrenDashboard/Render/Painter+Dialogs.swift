@@ -1,0 +1,105 @@
+import Foundation
+import WarrenMonitor
+
+extension Painter {
+    /// A box centred in `area`, cleared; returns its inside.
+    mutating func dialog(_ title: String, width: Int, height: Int, over area: Rect, key: ThemeKey = .title) -> Rect {
+        let w = min(area.width, width)
+        let h = min(area.height, height)
+        let rect = Rect(x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)
+        grid.fill(rect, style: theme.base)
+        grid.box(rect, title: title, style: theme.style(key, bold: true), titleStyle: theme.heading)
+        return rect.inset(1).insetHorizontally(1)
+    }
+
+    mutating func help(over area: Rect) {
+        let lines = KeyBindings.helpLines()
+        let inner = dialog("Help: keys", width: 96, height: min(area.height, lines.count + 2), over: area)
+        let scroll = min(state.helpScroll, max(0, lines.count - inner.height))
+        for (offset, line) in lines.dropFirst(scroll).prefix(inner.height).enumerated() {
+            let heading = !line.hasPrefix(" ") && !line.isEmpty
+            grid.put(line, x: inner.x, y: inner.y + offset, style: heading ? theme.heading : theme.base,
+                     maxWidth: inner.width)
+        }
+    }
+
+    mutating func purgeDialog(_ queue: QueueID, typed: String, over area: Rect) {
+        let inner = dialog("Purge \(queue)", width: 64, height: 7, over: area, key: .alarm)
+        let depth = snapshot?.queue(queue.name, vhost: queue.vhost)?.messagesReady
+        grid.put("Deletes all \(Format.count(depth)) ready messages of '\(queue.name)'.", x: inner.x, y: inner.y,
+                 style: theme.base, maxWidth: inner.width)
+        grid.put("Type the queue's name and Enter to purge; Esc cancels.", x: inner.x, y: inner.y + 1,
+                 style: theme.dim, maxWidth: inner.width)
+        grid.put("> " + typed + "█", x: inner.x, y: inner.y + 3, style: theme.style(.highlightForeground, bold: true),
+                 maxWidth: inner.width)
+    }
+
+    mutating func replayDialog(_ dialog: ReplayDialog, over area: Rect) {
+        let inner = self.dialog("Replay \(dialog.queue) → origin", width: 70, height: 14, over: area, key: .deadLetter)
+        var row = inner.y
+        func line(_ text: String, _ style: CellStyle? = nil) {
+            guard row < inner.maxY else { return }
+            grid.put(text, x: inner.x, y: row, style: style ?? theme.base, maxWidth: inner.width)
+            row += 1
+        }
+        switch dialog.phase {
+        case .planning:
+            line("Counting messages per target (a dry run: nothing moves)…", theme.dim)
+        case .plan(let plan):
+            line("Plan: \(plan.seen) messages looked at", theme.heading)
+            for (target, count) in plan.perTarget.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                line("  → \(Self.fit(target, width: 40)) \(Self.fit(String(count), width: 8, right: true))")
+            }
+            for (reason, count) in plan.skipReasons.sorted(by: { $0.key < $1.key }) {
+                line("  stays: \(Self.fit(reason, width: 37)) \(Self.fit(String(count), width: 8, right: true))", theme.dim)
+            }
+            if plan.seen == 0 { line("  the queue is empty: nothing to replay", theme.dim) }
+            row = max(row, inner.maxY - 2)
+            line("Each message is acked only after its copy is confirmed.", theme.dim)
+            line("Enter: replay    Esc: cancel", theme.style(.highlightForeground, bold: true))
+        case .running(let progress), .cancelling(let progress):
+            progressLines(progress, in: inner, row: &row)
+            row = max(row, inner.maxY - 1)
+            if case .cancelling = dialog.phase {
+                line("Stopping: settling the messages in flight…", theme.style(.warning))
+            } else {
+                line("Esc: stop safely (the rest stay in the DLQ)", theme.style(.highlightForeground, bold: true))
+            }
+        case .finished(let report):
+            line(report.complete ? "Done" : "Done, with messages left in the queue", theme.heading)
+            progressLines(report.progress, in: inner, row: &row)
+            line("stopped: \(report.stop.rawValue)")
+            for warning in report.warnings { line("note: \(warning)", theme.dim) }
+            row = max(row, inner.maxY - 1)
+            line("Enter or Esc: close", theme.style(.highlightForeground, bold: true))
+        case .failed(let message):
+            line("Replay failed:", theme.style(.alarm, bold: true))
+            line(message)
+            row = max(row, inner.maxY - 1)
+            line("Enter or Esc: close", theme.style(.highlightForeground, bold: true))
+        }
+    }
+
+    private mutating func progressLines(_ progress: ReplayProgress, in inner: Rect, row: inout Int) {
+        let total = max(1, progress.lengthAtStart)
+        let width = max(10, inner.width - 8)
+        let filled = min(width, progress.seen * width / total)
+        let percent = "\(min(100, progress.seen * 100 / total))%"
+        grid.put(String(repeating: "█", count: filled), x: inner.x, y: row, style: theme.style(.ok))
+        grid.put(String(repeating: "░", count: width - filled), x: inner.x + filled, y: row, style: theme.dim)
+        grid.put(" " + percent, x: inner.x + width, y: row, style: theme.base)
+        row += 2
+        let eta = progress.rate > 0 ? Format.duration(Double(progress.remaining) / progress.rate) : "-"
+        let lines = ["moved \(progress.moved)   remaining \(progress.remaining)   of \(progress.lengthAtStart)",
+                     "rate \(Format.rate(progress.rate))/s   ETA \(eta)",
+                     "returned \(progress.returned)   failed \(progress.failed)   skipped \(progress.skipped)"]
+        for text in lines where row < inner.maxY {
+            grid.put(text, x: inner.x, y: row, style: theme.base, maxWidth: inner.width)
+            row += 1
+        }
+    }
+}
+
+extension Rect {
+    func insetHorizontally(_ n: Int) -> Rect { Rect(x: x + n, y: y, width: width - 2 * n, height: height) }
+}

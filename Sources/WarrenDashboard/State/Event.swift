@@ -1,0 +1,41 @@
+import Foundation
+import WarrenMonitor
+
+/// Everything that can change the view state, folded in one at a time by ``ViewState/handle(_:)``.
+public enum Event: Sendable {
+    /// A successful poll's snapshot.
+    public static func snapshot(_ snapshot: Snapshot) -> Event { .poll(snapshot, error: nil, failures: 0) }
+
+    /// A poller's status.
+    public static func status(_ status: MonitorStatus) -> Event {
+        .poll(status.snapshot, error: status.error?.description, failures: status.consecutiveFailures)
+    }
+
+    case key(Key)
+    /// A poll finished: the latest good snapshot, and the poll's error if it failed (with how many
+    /// polls failed in a row).
+    case poll(Snapshot?, error: String?, failures: Int)
+    case resize(width: Int, height: Int)
+    /// The clock moved (the snapshot's age is shown).
+    case tick(Date)
+    case peeked(QueueID, Result<PeekResult, MonitorError>)
+    /// Progress or the end of the replay dialog's dry run or real run.
+    case replay(ReplayEvent)
+    case replayFailed(String)
+    case purged(QueueID, Result<Int, MonitorError>)
+    /// The theme in use changed (name, with any warnings about its file), or could not be loaded.
+    case themeLoaded(String, warnings: [String])
+    case themeFailed(String)
+}
+
+/// What the run loop must do for the view state: I/O the reducer does not do itself.
+public enum Effect: Sendable, Hashable {
+    case quit
+    case peek(QueueID, count: Int)
+    /// A dry run of a replay to origin, for the plan.
+    case planReplay(QueueID)
+    case startReplay(QueueID)
+    case cancelReplay
+    case purge(QueueID)
+    case loadTheme(String)
+}

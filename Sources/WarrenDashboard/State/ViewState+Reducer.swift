@@ -1,0 +1,194 @@
+import Foundation
+import WarrenMonitor
+
+extension ViewState {
+    /// How many messages a peek asks for.
+    public static let peekCount = 20
+
+    /// Folds one event into the state; returns the I/O to do.
+    public mutating func handle(_ event: Event) -> [Effect] {
+        switch event {
+        case .key(let key):
+            return handleKey(key)
+        case .poll(let latest, let error, let failures):
+            connection.error = error
+            connection.failures = failures
+            if let snapshot = latest, snapshot.takenAt != self.snapshot?.takenAt {
+                previous = self.snapshot
+                self.snapshot = snapshot
+                connection.lastSnapshotAt = snapshot.takenAt
+                history.record(snapshot)
+                clampSelections()
+            }
+            return []
+        case .resize(let width, let height):
+            self.width = width
+            self.height = height
+            return []
+        case .tick(let date):
+            now = date
+            return []
+        case .peeked(let queue, let result):
+            var peek = peeks[queue] ?? PeekState()
+            peek.loading = false
+            switch result {
+            case .success(let result):
+                peek.messages = result.messages
+                peek.warnings = result.warnings
+                peek.error = nil
+            case .failure(let error):
+                peek.error = error.description
+            }
+            peeks[queue] = peek
+            return []
+        case .replay(let replayEvent):
+            guard var dialog = replay else { return [] }
+            switch (replayEvent, dialog.phase) {
+            case (.progress(let progress), .planning):
+                dialog.phase = .planning
+                _ = progress
+            case (.finished(let report), .planning):
+                dialog.phase = .plan(report.progress)
+            case (.progress(let progress), .running):
+                dialog.phase = .running(progress)
+            case (.progress(let progress), .cancelling):
+                dialog.phase = .cancelling(progress)
+            case (.finished(let report), _):
+                dialog.phase = .finished(report)
+                // What was peeked has moved; a stale list would show messages no longer there.
+                peeks[dialog.queue] = nil
+                status = "replay of \(dialog.queue): \(report.progress.moved) moved (\(report.stop.rawValue))"
+            default:
+                break
+            }
+            replay = dialog
+            return []
+        case .replayFailed(let message):
+            replay?.phase = .failed(message)
+            return []
+        case .purged(let queue, let result):
+            switch result {
+            case .success(let count): status = "purged \(count) messages from \(queue)"
+            case .failure(let error): status = "purge of \(queue) failed: \(error)"
+            }
+            peeks[queue] = nil
+            return []
+        case .themeLoaded(let name, let warnings):
+            themeName = name
+            status = warnings.isEmpty ? "theme \(name)" : "theme \(name): \(warnings[0])"
+                + (warnings.count > 1 ? " (+\(warnings.count - 1) more)" : "")
+            return []
+        case .themeFailed(let message):
+            status = message
+            return []
+        }
+    }
+
+    /// The queue Enter, p, r and P act on: the one open, else the selected row's.
+    public var targetQueue: QueueID? {
+        switch screen {
+        case .queue(let id), .message(let id, _): return id
+        case .dashboard:
+            let table = table(focus)
+            let index = list(focus).selection
+            return index >= 0 && index < table.count ? table.row(index).queue : nil
+        }
+    }
+
+    private mutating func handleKey(_ key: Key) -> [Effect] {
+        if key == .control("c") { return [.quit] }
+        switch input {
+        case .filter(let text):
+            return editLine(key, text: text, apply: { state, text in
+                state.filter = text
+                state.clampSelections()
+            }, make: { .filter($0) }, submit: { state, text in
+                state.filter = text
+                state.input = .normal
+                return []
+            }, cancel: { state in
+                state.filter = ""
+                state.input = .normal
+            })
+        case .command(let text):
+            return editLine(key, text: text, apply: { _, _ in }, make: { .command($0) }, submit: { state, text in
+                state.input = .normal
+                return state.runCommand(text)
+            }, cancel: { state in state.input = .normal })
+        case .purge(let queue, let typed):
+            return editLine(key, text: typed, apply: { _, _ in }, make: { .purge(queue, typed: $0) },
+                            submit: { state, text in
+                state.input = .normal
+                guard text == queue.name else {
+                    state.status = "purge cancelled: '\(text)' is not '\(queue.name)'"
+                    return []
+                }
+                state.status = "purging \(queue)…"
+                return [.purge(queue)]
+            }, cancel: { state in
+                state.input = .normal
+                state.status = "purge cancelled"
+            })
+        case .normal:
+            break
+        }
+        if replay != nil { return replayKey(key) }
+        guard let command = KeyBindings.command(for: key) else { return [] }
+        if showHelp {
+            switch command {
+            case .help, .back: showHelp = false
+            case .down: helpScroll += 1
+            case .up: helpScroll = max(0, helpScroll - 1)
+            case .quit: return [.quit]
+            default: break
+            }
+            return []
+        }
+        return run(command)
+    }
+
+    private mutating func editLine(
+        _ key: Key, text: String, apply: (inout ViewState, String) -> Void, make: (String) -> InputMode,
+        submit: (inout ViewState, String) -> [Effect], cancel: (inout ViewState) -> Void
+    ) -> [Effect] {
+        var text = text
+        switch key {
+        case .enter: return submit(&self, text)
+        case .escape:
+            cancel(&self)
+            return []
+        case .backspace:
+            if text.isEmpty {
+                cancel(&self)
+                return []
+            }
+            text.removeLast()
+        case .character(let c): text.append(c)
+        default: return []
+        }
+        input = make(text)
+        apply(&self, text)
+        return []
+    }
+
+    private mutating func replayKey(_ key: Key) -> [Effect] {
+        guard let dialog = replay else { return [] }
+        switch (key, dialog.phase) {
+        case (.enter, .plan), (.character("y"), .plan):
+            replay?.phase = .running(ReplayProgress(lengthAtStart: 0))
+            return [.startReplay(dialog.queue)]
+        case (.escape, .running(let progress)), (.character("q"), .running(let progress)):
+            replay?.phase = .cancelling(progress)
+            return [.cancelReplay]
+        case (.escape, .planning):
+            replay = nil
+            return [.cancelReplay]
+        case (.escape, .plan), (.escape, .finished), (.enter, .finished), (.escape, .failed), (.enter, .failed),
+             (.character("q"), .plan), (.character("q"), .finished), (.character("q"), .failed):
+            replay = nil
+            return []
+        default:
+            return []
+        }
+    }
+}

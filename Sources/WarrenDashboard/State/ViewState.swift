@@ -1,0 +1,182 @@
+import Foundation
+import WarrenMonitor
+
+/// The dashboard's panes, in Tab order.
+public enum Pane: String, Sendable, Hashable, CaseIterable {
+    case queues
+    case exchanges
+    case consumers
+    case dlq
+    case states
+    case nodes
+
+    public var title: String {
+        switch self {
+        case .queues: return "Queues"
+        case .exchanges: return "Exchanges"
+        case .consumers: return "Consumers"
+        case .dlq: return "DLQs"
+        case .states: return "Message states"
+        case .nodes: return "Nodes"
+        }
+    }
+}
+
+/// Selection and sort of one pane's list.
+public struct ListState: Sendable, Hashable {
+    public var selection = 0
+    public var sortColumn: Int
+    public var sortDescending: Bool
+
+    public init(sortColumn: Int = 0, sortDescending: Bool = false) {
+        self.sortColumn = sortColumn
+        self.sortDescending = sortDescending
+    }
+}
+
+/// What fills the body of the screen.
+public enum Screen: Sendable, Hashable {
+    case dashboard
+    /// A queue's details and its peeked messages.
+    case queue(QueueID)
+    /// One peeked message (by position in the peek list).
+    case message(QueueID, index: Int)
+}
+
+/// A line being typed at the bottom of the screen.
+public enum InputMode: Sendable, Hashable {
+    case normal
+    case filter(String)
+    case command(String)
+    /// Purge confirmation: the queue and what has been typed so far.
+    case purge(QueueID, typed: String)
+}
+
+/// The replay dialog's stages.
+public enum ReplayPhase: Sendable, Hashable {
+    /// The dry run that counts messages per target is running.
+    case planning
+    /// The plan, waiting for Enter.
+    case plan(ReplayProgress)
+    case running(ReplayProgress)
+    /// Esc was pressed; messages in flight are being settled.
+    case cancelling(ReplayProgress)
+    case finished(ReplayReport)
+    case failed(String)
+}
+
+/// The replay dialog.
+public struct ReplayDialog: Sendable, Hashable {
+    public var queue: QueueID
+    public var phase: ReplayPhase
+}
+
+/// Peeked messages of one queue.
+public struct PeekState: Sendable, Hashable {
+    public var messages: [MessageView] = []
+    public var warnings: [String] = []
+    public var loading = false
+    public var error: String?
+}
+
+/// How a message body is shown in the viewer.
+public enum BodyMode: String, Sendable, Hashable, CaseIterable {
+    case text
+    case json
+    case hex
+}
+
+/// The freshness of what is shown.
+public struct ConnectionState: Sendable, Hashable {
+    public var error: String?
+    public var lastSnapshotAt: Date?
+    public var failures = 0
+}
+
+/// Everything the dashboard shows besides the Snapshot: a value, changed only by
+/// ``ViewState/handle(_:)``.
+public struct ViewState: Sendable {
+    public var snapshot: Snapshot?
+    /// The snapshot before, for rates the API did not give (exchanges).
+    public var previous: Snapshot?
+    public var connection = ConnectionState()
+    public var now: Date
+    public var width: Int
+    public var height: Int
+
+    public var screen: Screen = .dashboard
+    public var focus: Pane = .queues
+    public var zoomed = false
+    public var lists: [Pane: ListState] = ViewState.defaultLists
+    public var filter = ""
+    /// `nil`: every virtual host.
+    public var vhost: String?
+    public var input: InputMode = .normal
+    public var showHelp = false
+    public var helpScroll = 0
+    public var replay: ReplayDialog?
+    public var peeks: [QueueID: PeekState] = [:]
+    public var drillSelection = 0
+    public var bodyMode: BodyMode = .text
+    public var messageScroll = 0
+
+    public var readonly: Bool
+    public var themeName: String
+    public var themeNames: [String]
+    /// One line at the bottom: the result of the last action, or an error.
+    public var status: String?
+    /// What is being watched, shown until the first snapshot names the broker.
+    public var sourceName: String?
+    /// Always shown under the header (e.g. what the demo cannot show yet).
+    public var notice: String?
+    public var history = RateHistory()
+
+    public init(width: Int = 80, height: Int = 24, now: Date = Date(), readonly: Bool = false,
+                themeName: String = "default", themeNames: [String] = ["default"]) {
+        self.width = width
+        self.height = height
+        self.now = now
+        self.readonly = readonly
+        self.themeName = themeName
+        self.themeNames = themeNames
+    }
+
+    static let defaultLists: [Pane: ListState] = [
+        .queues: ListState(sortColumn: 0),
+        .exchanges: ListState(sortColumn: 0),
+        .consumers: ListState(sortColumn: 1),
+        .dlq: ListState(sortColumn: 1, sortDescending: true),
+        .states: ListState(sortColumn: 1, sortDescending: true),
+        .nodes: ListState(sortColumn: 0),
+    ]
+
+    public func list(_ pane: Pane) -> ListState { lists[pane] ?? ListState() }
+}
+
+/// Recent rates for sparklines: broker-wide and per queue, newest last.
+public struct RateHistory: Sendable, Hashable {
+    public static let length = 60
+    public var publish: [Double] = []
+    public var deliver: [Double] = []
+    public var queuePublish: [QueueID: [Double]] = [:]
+    public var queueDeliver: [QueueID: [Double]] = [:]
+
+    public init() {}
+
+    mutating func record(_ snapshot: Snapshot) {
+        Self.append(&publish, snapshot.overviewRates.publish?.perSecond ?? 0)
+        Self.append(&deliver, snapshot.overviewRates.deliver?.perSecond ?? 0)
+        let live = Set(snapshot.queues.map(\.id))
+        queuePublish = queuePublish.filter { live.contains($0.key) }
+        queueDeliver = queueDeliver.filter { live.contains($0.key) }
+        for (id, rates) in snapshot.queueRates {
+            Self.append(&queuePublish[id, default: []], rates.publish?.perSecond ?? 0)
+            Self.append(&queueDeliver[id, default: []], rates.deliver?.perSecond ?? 0)
+        }
+    }
+
+    static func append(_ series: inout [Double], _ value: Double) {
+        series.append(value)
+        if series.count > length { series.removeFirst(series.count - length) }
+    }
+}

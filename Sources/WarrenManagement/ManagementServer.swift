@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import WarrenBroker
+
+/// The embedded broker's management HTTP API, shaped like RabbitMQ 3.10.8's, with Prometheus
+/// metrics on `/metrics`.
+///
+///     let management = try await ManagementServer.start(broker: broker, port: 0)
+///     print("management on", management.port)
+///     await management.shutdown()
+public final class ManagementServer: Sendable {
+    /// The port actually bound (useful with `port: 0`).
+    public let port: Int
+    public let host: String
+    private let task: Task<Void, any Error>
+    private let samplerTask: Task<Void, Never>
+
+    private init(port: Int, host: String, task: Task<Void, any Error>, samplerTask: Task<Void, Never>) {
+        self.port = port
+        self.host = host
+        self.task = task
+        self.samplerTask = samplerTask
+    }
+
+    /// Binds the HTTP listener and starts serving and sampling statistics.
+    ///
+    /// - Parameter sampleInterval: seconds between statistics samples (RabbitMQ's
+    ///   `collect_statistics_interval`, 5 s); rates are computed between samples.
+    public static func start(
+        broker: Broker, host: String = "127.0.0.1", port: Int = 15672, sampleInterval: Double = 5
+    ) async throws -> ManagementServer {
+        let bound = AsyncStream<Result<Int, any Error>>.makeStream()
+        let sampler = StatsSampler(interval: sampleInterval)
+        let router = ManagementRouter(broker: broker, sampler: sampler)
+        let app = Application(
+            responder: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                bound.continuation.yield(.success(channel.localAddress?.port ?? port))
+            },
+            logger: Logger(label: "warren.management", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let task = Task {
+            do {
+                try await app.run()
+            } catch {
+                bound.continuation.yield(.failure(error))
+                throw error
+            }
+        }
+        var iterator = bound.stream.makeAsyncIterator()
+        guard let result = await iterator.next() else { throw CancellationError() }
+        let actualPort: Int
+        do {
+            actualPort = try result.get()
+        } catch {
+            task.cancel()
+            throw error
+        }
+        router.api.setPort(actualPort)
+        let samplerTask = Task {
+            while !Task.isCancelled {
+                await router.api.sample()
+                try? await Task.sleep(for: .milliseconds(Int(sampleInterval * 1000)))
+            }
+        }
+        return ManagementServer(port: actualPort, host: host, task: task, samplerTask: samplerTask)
+    }
+
+    /// Stops sampling and serving.
+    public func shutdown() async {
+        samplerTask.cancel()
+        task.cancel()
+        _ = await task.result
+        await samplerTask.value
+    }
+}

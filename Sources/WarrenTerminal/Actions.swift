@@ -1,0 +1,97 @@
+import Foundation
+import Synchronization
+import WarrenDashboard
+import WarrenMonitor
+
+/// Runs the reducer's effects (peek, replay, purge) as tasks that post their results.
+final class Actions: Sendable {
+    let options: DashboardOptions
+    let mailbox: Mailbox
+    let poller: Poller
+    private let replayTask = Mutex<Task<Void, Never>?>(nil)
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    init(options: DashboardOptions, mailbox: Mailbox, poller: Poller) {
+        self.options = options
+        self.mailbox = mailbox
+        self.poller = poller
+    }
+
+    func perform(_ effect: Effect, state: ViewState) {
+        let mailbox = self.mailbox
+        switch effect {
+        case .peek(let queue, let count):
+            let info = state.snapshot?.queue(queue.name, vhost: queue.vhost)
+            guard let url = amqpURL(for: queue) else {
+                return mailbox.post(.peeked(queue, .failure(.failed("peek needs an AMQP URL (--amqp)"))))
+            }
+            start {
+                do throws(MonitorError) {
+                    let result = try await Peek.run(amqpURL: url, queue: queue.name, count: count, queueInfo: info)
+                    mailbox.post(.peeked(queue, .success(result)))
+                } catch {
+                    mailbox.post(.peeked(queue, .failure(error)))
+                }
+            }
+        case .planReplay(let queue), .startReplay(let queue):
+            guard let url = amqpURL(for: queue) else {
+                return mailbox.post(.replayFailed("replay needs an AMQP URL (--amqp)"))
+            }
+            let dryRun: Bool
+            if case .planReplay = effect { dryRun = true } else { dryRun = false }
+            let poller = self.poller
+            let task = Task {
+                do throws(MonitorError) {
+                    let report = try await Replay.run(
+                        amqpURL: url, queue: queue.name, options: ReplayOptions(target: .origin, dryRun: dryRun)
+                    ) { progress in
+                        if !dryRun { mailbox.post(.replay(.progress(progress))) }
+                    }
+                    mailbox.post(.replay(.finished(report)))
+                } catch {
+                    mailbox.post(.replayFailed(error.description))
+                }
+                if !dryRun { mailbox.post(.status(await poller.poll())) }
+            }
+            replayTask.withLock { $0 = task }
+        case .cancelReplay:
+            replayTask.withLock { $0?.cancel() }
+        case .purge(let queue):
+            guard let url = amqpURL(for: queue) else {
+                return mailbox.post(.purged(queue, .failure(.failed("purge needs an AMQP URL (--amqp)"))))
+            }
+            let poller = self.poller
+            start {
+                do throws(MonitorError) {
+                    let count = try await QueueActions.purge(amqpURL: url, queue: queue.name)
+                    mailbox.post(.purged(queue, .success(count)))
+                } catch {
+                    mailbox.post(.purged(queue, .failure(error)))
+                }
+                mailbox.post(.status(await poller.poll()))
+            }
+        case .quit, .loadTheme:
+            break
+        }
+    }
+
+    private func start(_ body: @escaping @Sendable () async -> Void) {
+        let task = Task { await body() }
+        tasks.withLock { $0.append(task) }
+    }
+
+    func cancelAll() {
+        replayTask.withLock { $0?.cancel() }
+        tasks.withLock { for task in $0 { task.cancel() } }
+    }
+
+    /// The AMQP URL with its virtual host replaced by the queue's.
+    func amqpURL(for queue: QueueID) -> String? {
+        guard let url = options.amqpURL else { return nil }
+        guard var components = URLComponents(string: url) else { return url }
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/")
+        components.percentEncodedPath = "/" + (queue.vhost.addingPercentEncoding(withAllowedCharacters: allowed) ?? queue.vhost)
+        return components.string ?? url
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+import WarrenDashboard
+import WarrenMonitor
+
+@Suite struct ReducerTests {
+    @Test func jAndKMoveWithinTheList() throws {
+        var state = try sampleState(width: 160, height: 48)
+        let count = state.table(.queues).count
+        state.press(.character("j"), .character("j"), .down)
+        #expect(state.list(.queues).selection == 3)
+        state.press(.character("k"))
+        #expect(state.list(.queues).selection == 2)
+        state.press(.character("G"))
+        #expect(state.list(.queues).selection == count - 1)
+        state.press(.character("j"))
+        #expect(state.list(.queues).selection == count - 1)
+        state.press(.character("g"), .up)
+        #expect(state.list(.queues).selection == 0)
+    }
+
+    @Test func sortColumnsAndInvert() throws {
+        var state = try sampleState(width: 160, height: 48)
+        #expect(state.table(.queues).names.first == "audit.backlog")
+        state.press(.character(">"), .character(">"), .character(">"))  // Ready, numbers largest first
+        #expect(state.list(.queues).sortColumn == 3)
+        #expect(state.table(.queues).names.first == "reports.backlog")
+        state.press(.character("I"))
+        #expect(state.table(.queues).names.first == "emails")
+        state.press(.character("<"), .character("<"), .character("<"), .character("<"))
+        #expect(state.list(.queues).sortColumn == 8)
+    }
+
+    @Test func filterNarrowsAndEscClears() throws {
+        var state = try sampleState(width: 80, height: 24)
+        state.press(.character("/"))
+        state.type("ORDER")
+        #expect(state.table(.queues).names == ["orders", "orders.dlq"])
+        state.press(.enter)
+        #expect(state.input == .normal)
+        #expect(state.filter == "ORDER")
+        state.press(.escape)
+        #expect(state.filter.isEmpty)
+        state.press(.character("/"))
+        state.type("x")
+        state.press(.escape)
+        #expect(state.filter.isEmpty && state.input == .normal)
+    }
+
+    @Test func commandLineSwitchesPanesVhostsAndThemes() throws {
+        var state = try sampleState(width: 80, height: 24)
+        state.press(.character(":"))
+        state.type("nodes")
+        state.press(.enter)
+        #expect(state.focus == .nodes)
+        state.press(.character(":"))
+        state.type("vhost billing")
+        state.press(.enter)
+        #expect(state.vhost == "billing")
+        #expect(state.table(.queues).names == ["billing/invoices"])
+        state.press(.character(":"))
+        state.type("theme light")
+        #expect(state.press(.enter) == [.loadTheme("light")])
+        state.press(.character(":"))
+        state.type("bogus")
+        state.press(.enter)
+        #expect(state.status?.contains("unknown command :bogus") == true)
+        state.press(.character(":"))
+        state.type("q")
+        #expect(state.press(.enter) == [.quit])
+    }
+
+    @Test func tabCyclesPanesAndTCyclesThemes() throws {
+        var state = try sampleState(width: 80, height: 24)
+        state.press(.tab)
+        #expect(state.focus == .exchanges)
+        state.press(.backTab, .backTab)
+        #expect(state.focus == .nodes)
+        #expect(state.press(.character("t")) == [.loadTheme("light")])
+        _ = state.handle(.themeLoaded("light", warnings: []))
+        #expect(state.press(.character("t")) == [.loadTheme("default")])
+    }
+
+    @Test func enterDrillsInPeeksAndOpensAMessage() throws {
+        var state = ViewState(width: 80, height: 24)
+        _ = state.handle(.snapshot(SampleSnapshot.make()))
+        state.press(.character("/"))
+        state.type("orders.dlq")
+        state.press(.enter)
+        #expect(state.press(.enter) == [.peek(QueueID(name: "orders.dlq"), count: ViewState.peekCount)])
+        #expect(state.screen == .queue(QueueID(name: "orders.dlq")))
+        _ = state.handle(.peeked(QueueID(name: "orders.dlq"), .success(try samplePeek())))
+        state.press(.character("j"), .enter)
+        #expect(state.screen == .message(QueueID(name: "orders.dlq"), index: 1))
+        #expect(state.bodyMode == .text)
+        state.press(.character("b"))
+        #expect(state.bodyMode == .json)
+        state.press(.escape)
+        #expect(state.screen == .queue(QueueID(name: "orders.dlq")))
+        state.press(.escape)
+        #expect(state.screen == .dashboard)
+    }
+
+    @Test func replayPlansThenRunsAndEscCancels() throws {
+        var state = try sampleState(width: 80, height: 24)
+        let dlq = QueueID(name: "orders.dlq")
+        state.press(.character(":"))
+        state.type("dlq")
+        state.press(.enter)
+        #expect(state.press(.character("r")) == [.planReplay(dlq)])
+        #expect(state.replay?.phase == .planning)
+        #expect(state.press(.character("q")).isEmpty, "q in a dialog does not quit")
+        var plan = ReplayProgress(lengthAtStart: 3)
+        plan.perTarget = ["queue:orders": 3]
+        _ = state.handle(.replay(.finished(try makeReport(plan, dryRun: true))))
+        guard case .plan = state.replay?.phase else { Issue.record("no plan"); return }
+        #expect(state.press(.enter) == [.startReplay(dlq)])
+        var progress = ReplayProgress(lengthAtStart: 3)
+        progress.moved = 1
+        _ = state.handle(.replay(.progress(progress)))
+        #expect(state.replay?.phase == .running(progress))
+        #expect(state.press(.escape) == [.cancelReplay])
+        #expect(state.replay?.phase == .cancelling(progress))
+        _ = state.handle(.replay(.finished(try makeReport(progress, dryRun: false, stop: .cancelled))))
+        guard case .finished = state.replay?.phase else { Issue.record("not finished"); return }
+        state.press(.escape)
+        #expect(state.replay == nil)
+    }
+
+    @Test func purgeNeedsTheExactName() throws {
+        var state = try sampleState(width: 80, height: 24)
+        state.press(.character("P"))
+        #expect(state.input == .purge(QueueID(name: "audit.backlog"), typed: ""))
+        state.type("audit")
+        #expect(state.press(.enter).isEmpty)
+        #expect(state.status?.contains("purge cancelled") == true)
+        state.press(.character("P"))
+        state.type("audit.backlog")
+        #expect(state.press(.enter) == [.purge(QueueID(name: "audit.backlog"))])
+    }
+
+    @Test func readonlyDisablesActions() throws {
+        var state = try sampleState(width: 80, height: 24)
+        state.readonly = true
+        #expect(state.press(.character("r")).isEmpty)
+        #expect(state.status?.contains("read-only") == true)
+        #expect(state.press(.character("P")).isEmpty)
+        #expect(state.input == .normal)
+        #expect(state.press(.enter).isEmpty, "drilling in does not peek")
+        #expect(state.peeks[QueueID(name: "audit.backlog")]?.error?.contains("--readonly") == true)
+    }
+
+    @Test func quitFromAnywhereButTyping() throws {
+        var state = try sampleState(width: 80, height: 24)
+        #expect(state.press(.character("q")) == [.quit])
+        state.press(.character("/"))
+        #expect(state.press(.character("q")).isEmpty)
+        #expect(state.press(.control("c")) == [.quit])
+        state.press(.escape, .character("?"))
+        #expect(state.showHelp)
+        state.press(.escape)
+        #expect(!state.showHelp)
+    }
+
+    @Test func pollErrorsKeepTheLastSnapshot() throws {
+        var state = try sampleState(width: 80, height: 24)
+        let snapshot = state.snapshot
+        _ = state.handle(.poll(nil, error: "broker unreachable", failures: 2))
+        #expect(state.snapshot == snapshot)
+        #expect(state.connection.error == "broker unreachable")
+        _ = state.handle(.snapshot(SampleSnapshot.make()))
+        #expect(state.connection.error == nil)
+    }
+
+    @Test func selectionStaysInRangeWhenQueuesDisappear() throws {
+        var state = ViewState(width: 80, height: 24)
+        _ = state.handle(.snapshot(SampleSnapshot.make(extraQueues: 20)))
+        state.press(.character("G"))
+        #expect(state.list(.queues).selection == 26)
+        let later = Snapshot(state: BrokerState(queues: [QueueInfo(id: QueueID(name: "only"))]), source: "test",
+                             takenAt: SampleSnapshot.takenAt.addingTimeInterval(5))
+        _ = state.handle(.snapshot(later))
+        #expect(state.list(.queues).selection == 0)
+    }
+}
