@@ -21,6 +21,8 @@ final class BrokerCore {
     private var memoryCheck: RepeatedTask?
     /// Direct reply-to consumers by the key in their `amq.rabbitmq.reply-to.KEY` address.
     var replyConsumers: [String: ServerChannel.ReplyConsumer] = [:]
+    /// Durable storage, when the broker has a data directory.
+    var persistence: Persistence?
 
     init(configuration: BrokerConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration
@@ -28,6 +30,11 @@ final class BrokerCore {
         for name in configuration.virtualHosts {
             vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
         }
+    }
+
+    func addVirtualHost(_ name: String) {
+        vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
+        configuration.virtualHosts.append(name)
     }
 
     /// Message body bytes held by every queue, ready or unacked.
@@ -113,11 +120,23 @@ public final class Broker: Sendable {
 
     /// Binds the AMQP listener and starts serving.
     public static func start(_ configuration: BrokerConfiguration) async throws -> Broker {
+        // Recovery reads files with blocking calls, so it runs here, before the loop serves anyone.
+        let recovered = try configuration.dataDirectory.map { directory in
+            let writer = DiskWriter()
+            let recovery = try Recovery.recover(directory: directory, segmentSize: configuration.segmentSize,
+                                                writer: writer)
+            return (directory, recovery, writer)
+        }
         // One event loop owns every queue, exchange and connection: no locks on any message path.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let core = try await eventLoop.submit {
             let core = BrokerCore(configuration: configuration, eventLoop: eventLoop)
+            if let (directory, recovery, writer) = recovered {
+                let persistence = Persistence(directory: directory, eventLoop: eventLoop, store: recovery.store,
+                                              writer: writer)
+                core.install(recovery, persistence: persistence)
+            }
             core.startMemoryMonitor()
             return NIOLoopBound(core, eventLoop: eventLoop)
         }.get()
@@ -138,6 +157,7 @@ public final class Broker: Sendable {
             return Broker(configuration: configuration, amqpPort: port, core: core, serverChannel: serverChannel,
                           group: group)
         } catch {
+            try? await eventLoop.flatSubmit { core.value.persistence?.close() ?? eventLoop.makeSucceededVoidFuture() }.get()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -153,6 +173,9 @@ public final class Broker: Sendable {
         }.get()
         // Give clients a moment to read the close before the loop stops.
         try await core.eventLoop.scheduleTask(in: .milliseconds(100)) {}.futureResult.get()
+        try await core.eventLoop.flatSubmit {
+            core.value.persistence?.close() ?? core.eventLoop.makeSucceededVoidFuture()
+        }.get()
         try await group.shutdownGracefully()
     }
 }

@@ -43,6 +43,11 @@ public struct BrokerConfiguration: Sendable {
     /// A client that has not opened its connection (header, login, tune, open) by then is
     /// disconnected: RabbitMQ's `handshake_timeout`, 10 s.
     public var handshakeTimeout: TimeAmount = .seconds(10)
+    /// Where durable definitions and persistent messages are kept; nil keeps everything in
+    /// memory only, and nothing survives a restart.
+    public var dataDirectory: String?
+    /// Size at which the message store starts a new segment file (RabbitMQ's is 16 MiB).
+    public var segmentSize: Int = 16 * 1024 * 1024
 
     public init(
         host: String = "127.0.0.1", amqpPort: Int = 5672,

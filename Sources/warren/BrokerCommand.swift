@@ -9,7 +9,9 @@ struct BrokerCommand: AsyncParsableCommand {
         commandName: "broker",
         abstract: "Run Warren's embedded AMQP 0-9-1 broker in the foreground (Ctrl-C stops it).",
         discussion: """
-            Messages are held in memory. The user guest:guest exists and, as in RabbitMQ, may only \
+            Without --data-dir everything is held in memory. With it, durable vhosts, exchanges, queues \
+            and bindings and persistent messages in durable queues survive restarts and crashes, and \
+            publisher confirms for those messages are sent only once they are fsynced. The user guest:guest exists and, as in RabbitMQ, may only \
             connect from loopback; --user adds users that may connect from anywhere.
             """
     )
@@ -34,6 +36,11 @@ struct BrokerCommand: AsyncParsableCommand {
         valueName: "size"))
     var memoryLimit: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Keep durable definitions and persistent messages in this directory (created if missing).",
+        valueName: "path"))
+    var dataDir: String?
+
     func validate() throws {
         guard (0...65535).contains(amqpPort) else { throw ValidationError("--amqp-port must be 0 to 65535") }
         guard (0...65535).contains(managementPort) else {
@@ -54,14 +61,15 @@ struct BrokerCommand: AsyncParsableCommand {
             users.removeAll { $0.name == String(parts[0]) }
             users.append(.init(name: String(parts[0]), password: String(parts[1])))
         }
-        let configuration = BrokerConfiguration(
+        var configuration = BrokerConfiguration(
             host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" },
             memoryLimit: memoryLimit.flatMap(parseSize))
+        configuration.dataDirectory = dataDir
         let broker: Broker
         do {
             broker = try await Broker.start(configuration)
         } catch {
-            FileHandle.standardError.write(Data("warren broker: cannot listen on \(bind):\(amqpPort): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("warren broker: cannot start on \(bind):\(amqpPort): \(error)\n".utf8))
             throw ExitCode.failure
         }
         let management: ManagementServer

@@ -56,12 +56,21 @@ extension ServerChannel {
             }
         }
         if let sequence {
-            if refused {
-                nackPublish(sequence)
-                connection.channelsWithPendingConfirms.insert(id)
+            let needsDisk = message.isPersistent && queues.contains { $0.journal != nil }
+            if let persistence = connection.broker.persistence, needsDisk || confirmsAwaitingDisk > 0 {
+                confirmAfterSync(sequence, refused: refused, persistence)
             } else {
-                confirmRouted(sequence)
+                confirm(sequence, refused: refused)
             }
+        }
+    }
+
+    func confirm(_ sequence: UInt64, refused: Bool) {
+        if refused {
+            nackPublish(sequence)
+            connection.channelsWithPendingConfirms.insert(id)
+        } else {
+            confirmRouted(sequence)
         }
     }
 
@@ -132,9 +141,11 @@ extension ServerChannel {
         let tag = nextDeliveryTag
         nextDeliveryTag += 1
         if consumer.noAck {
+            queue.journal?.removed(entry)
             queue.stats.deliveredNoAck += 1
             stats.deliveredNoAck += 1
         } else {
+            queue.journal?.delivered(entry)
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: consumer))
             consumer.unacked += 1
             queue.noteUnacked(entry)
@@ -173,9 +184,11 @@ extension ServerChannel {
         let tag = nextDeliveryTag
         nextDeliveryTag += 1
         if get.noAck {
+            queue.journal?.removed(entry)
             queue.stats.gotNoAck += 1
             stats.gotNoAck += 1
         } else {
+            queue.journal?.delivered(entry)
             unacked.append(Unacked(tag: tag, queue: queue, entry: entry, consumer: nil))
             queue.noteUnacked(entry)
             queue.stats.got += 1
@@ -233,6 +246,7 @@ extension ServerChannel {
             if !touched.contains(where: { $0 === item.queue }) { touched.append(item.queue) }
             switch outcome {
             case .ack:
+                item.queue.journal?.removed(item.entry)
                 item.queue.stats.acked += 1
                 stats.acked += 1
             case .requeue: requeues[ObjectIdentifier(item.queue), default: []].append(item.entry)

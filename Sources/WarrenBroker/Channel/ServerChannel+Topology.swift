@@ -3,6 +3,7 @@ import WarrenWire
 // exchange.* and queue.* methods.
 extension ServerChannel {
     func handleTopology(_ method: AMQPMethod) throws(BrokerError) {
+        defer { connection.broker.topologyChanged() }
         switch method {
         case .exchangeDeclare(let declare):
             try vhost.declareExchange(declare)
@@ -106,6 +107,7 @@ extension ServerChannel {
             exclusiveOwner: declare.exclusive ? ObjectIdentifier(connection) : nil, arguments: declare.arguments,
             settings: settings, vhost: vhost)
         vhost.addQueue(queue)
+        queue.journal = connection.broker.persistence?.journal(for: queue)
         if declare.exclusive { connection.exclusiveQueues.append(queue) }
         reply(declare, queue)
     }

@@ -83,8 +83,10 @@ package struct ManagementOperations {
                 return false
             }
             let settings = try QueueArguments(arguments, queue: queue, vhost: name)
-            vhost.addQueue(BrokerQueue(name: queue, durable: durable, autoDelete: autoDelete, exclusiveOwner: nil,
-                                       arguments: arguments, settings: settings, vhost: vhost))
+            let created = BrokerQueue(name: queue, durable: durable, autoDelete: autoDelete, exclusiveOwner: nil,
+                                      arguments: arguments, settings: settings, vhost: vhost)
+            vhost.addQueue(created)
+            created.journal = core.persistence?.journal(for: created)
             vhost.queueDeclared += 1
             return true
         } catch {
@@ -271,7 +273,9 @@ extension Broker {
     ) async throws -> T {
         let core = self.core
         return try await core.eventLoop.submit { () throws -> T in
-            try body(ManagementOperations(core: core.value))
+            // Whatever it changed, durable definitions are rewritten with the next storage batch.
+            defer { core.value.topologyChanged() }
+            return try body(ManagementOperations(core: core.value))
         }.get()
     }
 

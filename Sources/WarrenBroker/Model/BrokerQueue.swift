@@ -31,6 +31,8 @@ final class BrokerQueue {
     private(set) var unackedPersistentCount = 0
     private(set) var unackedPersistentBytes = 0
     var stats = QueueStatistics()
+    /// Set for durable queues when the broker has a data directory.
+    var journal: QueueJournal?
 
     init(name: String, durable: Bool, autoDelete: Bool, exclusiveOwner: ObjectIdentifier?, arguments: FieldTable,
          settings: QueueArguments, vhost: VirtualHost) {
@@ -98,6 +100,7 @@ final class BrokerQueue {
         if let ttl = Self.lower(settings.messageTTL, message.expirationMilliseconds) {
             entry.expiresAt = .now() + .milliseconds(ttl)
         }
+        journal?.published(entry)
         storage[priorityIndex(message)].append(entry)
         stats.published += 1
         drain()
@@ -242,7 +245,10 @@ final class BrokerQueue {
             }
             back.append(entry)
         }
-        for entry in back { storage[priorityIndex(entry.message)].requeue([entry]) }
+        // One merge per priority level: requeueing entries one by one is quadratic.
+        var levels: [Int: [QueueEntry]] = [:]
+        for entry in back { levels[priorityIndex(entry.message), default: []].append(entry) }
+        for (level, entries) in levels { storage[level].requeue(entries) }
         drain()
         enforceLengthLimit()
     }
@@ -250,7 +256,11 @@ final class BrokerQueue {
     /// Removes every ready message; returns how many.
     func purge() -> Int {
         var count = 0
-        for index in storage.indices { count += storage[index].removeAll().count }
+        for index in storage.indices {
+            let removed = storage[index].removeAll()
+            for entry in removed { journal?.removed(entry) }
+            count += removed.count
+        }
         scheduleExpiry()
         return count
     }
@@ -296,6 +306,8 @@ final class BrokerQueue {
         for consumer in remaining { consumer.channel.queueCancelled(consumer) }
         var dropped: [QueueEntry] = []
         for index in storage.indices { dropped += storage[index].removeAll() }
+        journal?.deleted()
+        journal = nil
         return dropped
     }
 
@@ -313,9 +325,17 @@ final class BrokerQueue {
         }
     }
 
+    /// Puts messages recovered from disk back, in queue order, before anyone can consume.
+    func restore(_ entries: [QueueEntry]) {
+        for entry in entries { storage[priorityIndex(entry.message)].append(entry) }
+        nextSequence = max(nextSequence, (entries.last?.sequence ?? 0) + 1)
+        scheduleExpiry()
+    }
+
     // MARK: Dead lettering
 
     func deadLetter(_ entry: QueueEntry, reason: DeadLetterReason) {
+        journal?.removed(entry)
         stats.deadLettered += 1
         vhost.deadLetter(entry.message, from: self, reason: reason)
     }

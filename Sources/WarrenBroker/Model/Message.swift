@@ -12,6 +12,8 @@ final class Message {
     /// published with (the BCC header itself is gone). Dead lettering without a dead-letter
     /// routing key routes by these again.
     let routes: [String]
+    /// The message store's id for the copy on disk, once a durable queue has stored it.
+    var storeID: UInt64?
 
     init(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer, routes: [String]? = nil) {
         self.exchange = exchange

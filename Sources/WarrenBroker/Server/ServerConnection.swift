@@ -386,7 +386,7 @@ final class ServerConnection: ChannelInboundHandler {
         context.flush()
     }
 
-    private func flushConfirms() {
+    func flushConfirms() {
         guard !channelsWithPendingConfirms.isEmpty else { return }
         for id in channelsWithPendingConfirms { channels[id]?.flushConfirms() }
         channelsWithPendingConfirms.removeAll(keepingCapacity: true)

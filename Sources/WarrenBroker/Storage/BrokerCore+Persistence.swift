@@ -1,0 +1,52 @@
+import NIOCore
+import WarrenWire
+
+// Wiring the broker to its data directory.
+extension BrokerCore {
+    /// Some topology method ran: durable definitions are rewritten with the next storage batch.
+    func topologyChanged() {
+        persistence?.topologyChanged()
+    }
+
+    /// Puts recovered vhosts, exchanges, queues, bindings and messages in place.
+    func install(_ recovery: Recovery, persistence: Persistence) {
+        self.persistence = persistence
+        persistence.topology = { [unowned self] in Array(vhosts.values) }
+        persistence.onSynced = { [unowned self] in
+            for connection in connections.values { connection.flushConfirms() }
+        }
+        let definitions = recovery.definitions
+        for name in definitions.vhosts where vhosts[name] == nil {
+            addVirtualHost(name)
+        }
+        for e in definitions.exchanges {
+            guard let vhost = vhosts[e.vhost] else { continue }
+            try? vhost.declareExchange(ExchangeDeclare(exchange: e.name, type: e.type, durable: true,
+                                                       autoDelete: e.autoDelete, internal: e.isInternal,
+                                                       arguments: e.arguments))
+        }
+        for recovered in recovery.queues {
+            let definition = recovered.definition
+            guard let vhost = vhosts[definition.vhost],
+                  let settings = try? QueueArguments(definition.arguments, queue: definition.name, vhost: vhost.name)
+            else { continue }
+            let queue = BrokerQueue(name: definition.name, durable: true, autoDelete: definition.autoDelete,
+                                    exclusiveOwner: nil, arguments: definition.arguments, settings: settings,
+                                    vhost: vhost)
+            vhost.addQueue(queue)
+            let index = QueueIndex(recovered: recovered.entries.map { ($0.position, $0.entry) })
+            queue.journal = persistence.journal(for: queue, index: index)
+            queue.restore(recovered.entries.map { item in
+                var entry = QueueEntry(message: item.message, sequence: item.position)
+                entry.redelivered = item.entry.delivered
+                entry.expiresAt = QueueJournal.deadline(item.entry.expiresAt)
+                return entry
+            })
+        }
+        for b in definitions.bindings {
+            guard let vhost = vhosts[b.vhost] else { continue }
+            try? vhost.bind(Binding(source: b.source, destination: b.toExchange ? .exchange(b.destination) : .queue(b.destination),
+                                    routingKey: b.routingKey, arguments: b.arguments))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import NIOCore
+import WarrenWire
+
+/// The durable topology: vhosts, durable exchanges, durable queues and the bindings between
+/// durable ends. Stored as one file of records (see ``RecordFormat``), replaced atomically
+/// whenever the topology changes. Arguments are kept as AMQP field tables, so nothing is lost.
+struct Definitions: Equatable {
+    struct ExchangeDefinition: Equatable {
+        var vhost: String
+        var name: String
+        var type: String
+        var autoDelete: Bool
+        var isInternal: Bool
+        var arguments: FieldTable
+    }
+
+    struct QueueDefinition: Equatable {
+        var vhost: String
+        var name: String
+        var autoDelete: Bool
+        var arguments: FieldTable
+    }
+
+    struct BindingDefinition: Equatable {
+        var vhost: String
+        var source: String
+        var toExchange: Bool
+        var destination: String
+        var routingKey: String
+        var arguments: FieldTable
+    }
+
+    var vhosts: [String] = []
+    var exchanges: [ExchangeDefinition] = []
+    var queues: [QueueDefinition] = []
+    var bindings: [BindingDefinition] = []
+
+    private enum Kind: UInt8 {
+        case vhost = 1, exchange = 2, queue = 3, binding = 4
+    }
+
+    /// What of these vhosts survives a restart.
+    init(_ vhosts: [VirtualHost]) {
+        for vhost in vhosts.sorted(by: { $0.name < $1.name }) {
+            self.vhosts.append(vhost.name)
+            let durableExchanges = vhost.exchanges.values.filter(\.durable)
+            for exchange in durableExchanges.sorted(by: { $0.name < $1.name }) {
+                if !exchange.name.isEmpty && !exchange.name.hasPrefix("amq.") {
+                    exchanges.append(ExchangeDefinition(
+                        vhost: vhost.name, name: exchange.name, type: exchange.type.rawValue,
+                        autoDelete: exchange.autoDelete, isInternal: exchange.isInternal, arguments: exchange.arguments))
+                }
+                for binding in exchange.bindings where Self.isDurable(binding.destination, in: vhost) {
+                    var toExchange = false
+                    if case .exchange = binding.destination { toExchange = true }
+                    bindings.append(BindingDefinition(
+                        vhost: vhost.name, source: exchange.name, toExchange: toExchange,
+                        destination: binding.destination.name, routingKey: binding.routingKey,
+                        arguments: binding.arguments))
+                }
+            }
+            for queue in vhost.queues.values.filter(\.durable).sorted(by: { $0.name < $1.name }) {
+                queues.append(QueueDefinition(vhost: vhost.name, name: queue.name, autoDelete: queue.autoDelete,
+                                              arguments: queue.arguments))
+            }
+        }
+    }
+
+    init() {}
+
+    private static func isDurable(_ destination: BindingDestination, in vhost: VirtualHost) -> Bool {
+        switch destination {
+        case .queue(let name): return vhost.queues[name]?.durable ?? false
+        case .exchange(let name): return vhost.exchanges[name]?.durable ?? false
+        }
+    }
+
+    // MARK: Encoding
+
+    func records() -> [ByteBuffer] {
+        var records: [ByteBuffer] = []
+        func record(_ kind: Kind, _ strings: [String], _ flags: [Bool], _ table: FieldTable?) {
+            var buffer = ByteBuffer()
+            buffer.writeInteger(kind.rawValue)
+            for string in strings {
+                buffer.writeInteger(UInt32(string.utf8.count))
+                buffer.writeString(string)
+            }
+            for flag in flags { buffer.writeInteger(UInt8(flag ? 1 : 0)) }
+            if let table { try? buffer.writeFieldTable(table) }
+            records.append(buffer)
+        }
+        for vhost in vhosts { record(.vhost, [vhost], [], nil) }
+        for e in exchanges { record(.exchange, [e.vhost, e.name, e.type], [e.autoDelete, e.isInternal], e.arguments) }
+        for q in queues { record(.queue, [q.vhost, q.name], [q.autoDelete], q.arguments) }
+        for b in bindings {
+            record(.binding, [b.vhost, b.source, b.destination, b.routingKey], [b.toExchange], b.arguments)
+        }
+        return records
+    }
+
+    /// Reads the records back; a record that does not parse is skipped.
+    init(records: [ByteBuffer]) {
+        for var record in records {
+            guard let raw = record.readInteger(as: UInt8.self), let kind = Kind(rawValue: raw) else { continue }
+            func strings(_ count: Int) -> [String]? {
+                var result: [String] = []
+                for _ in 0..<count {
+                    guard let length = record.readInteger(as: UInt32.self),
+                          let string = record.readString(length: Int(length))
+                    else { return nil }
+                    result.append(string)
+                }
+                return result
+            }
+            func flags(_ count: Int) -> [Bool]? {
+                var result: [Bool] = []
+                for _ in 0..<count {
+                    guard let byte = record.readInteger(as: UInt8.self) else { return nil }
+                    result.append(byte != 0)
+                }
+                return result
+            }
+            switch kind {
+            case .vhost:
+                if let s = strings(1) { vhosts.append(s[0]) }
+            case .exchange:
+                guard let s = strings(3), let f = flags(2), let table = try? record.readFieldTable() else { continue }
+                exchanges.append(ExchangeDefinition(vhost: s[0], name: s[1], type: s[2], autoDelete: f[0],
+                                                    isInternal: f[1], arguments: table))
+            case .queue:
+                guard let s = strings(2), let f = flags(1), let table = try? record.readFieldTable() else { continue }
+                queues.append(QueueDefinition(vhost: s[0], name: s[1], autoDelete: f[0], arguments: table))
+            case .binding:
+                guard let s = strings(4), let f = flags(1), let table = try? record.readFieldTable() else { continue }
+                bindings.append(BindingDefinition(vhost: s[0], source: s[1], toExchange: f[0], destination: s[2],
+                                                  routingKey: s[3], arguments: table))
+            }
+        }
+    }
+}
