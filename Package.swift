@@ -155,6 +155,7 @@ let package = Package(
             name: "WarrenManagementTests",
             dependencies: [
                 "WarrenManagement",
+                "WarrenMonitor",
                 "WarrenBroker",
                 "WarrenClient",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -120,7 +120,8 @@ public struct QueueInfo: Sendable, Hashable, Codable {
         messageStats = MessageStats(json["message_stats"])
         if let status = json["backing_queue_status"], status.object != nil {
             var decoded = BackingQueueStatus(json: status)
-            if let exact = json["message_states"] {
+            // Warren's embedded broker puts its exact counts in backing_queue_status.message_states.
+            if let exact = json["message_states"] ?? status["message_states"] {
                 decoded.alpha = exact["alpha"]?.int
                 decoded.beta = exact["beta"]?.int
                 decoded.gamma = exact["gamma"]?.int

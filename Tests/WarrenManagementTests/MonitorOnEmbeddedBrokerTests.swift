@@ -1,0 +1,111 @@
+import Foundation
+import NIOCore
+import Testing
+import WarrenClient
+import WarrenMonitor
+import WarrenWire
+
+extension ManagementTests {
+    /// The monitor's suite against the embedded broker: the same code that watches RabbitMQ reads
+    /// Warren's management API, with exact message states, and replays and peeks over AMQP.
+    @Suite struct MonitorOnEmbeddedBrokerTests {
+        static func withChannel<T>(_ url: String, _ body: (AMQPChannel) async throws -> T) async throws -> T {
+            let connection = try await AMQPConnection.connect(to: url)
+            do {
+                let result = try await body(try await connection.openChannel())
+                try? await connection.close()
+                return result
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        }
+
+        static func source(_ m: EmbeddedManagement) throws -> ManagementSource {
+            try ManagementSource(url: "http://guest:guest@127.0.0.1:\(m.port)/")
+        }
+
+        /// Until `check` holds (the API samples its statistics; counts are immediate, rates are not).
+        static func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
+            for _ in 0..<100 {
+                if try await check() { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("timed out waiting for \(what)")
+        }
+
+        @Test func snapshotShowsWhatWasDeclaredWithExactStatesAndDLQs() async throws {
+            try await EmbeddedManagement.with { m in
+                try await Self.withChannel(m.amqpURL) { channel in
+                    try await channel.exchangeDeclare("orders.dlx", type: "fanout")
+                    _ = try await channel.queueDeclare("orders.dlq", durable: true)
+                    try await channel.queueBind("orders.dlq", exchange: "orders.dlx")
+                    _ = try await channel.queueDeclare("orders", durable: true,
+                                                       arguments: ["x-dead-letter-exchange": "orders.dlx"])
+                    for n in 0..<5 { try await channel.publish(ByteBuffer(string: "o\(n)"), routingKey: "orders") }
+                    _ = try await channel.get("orders", noAck: true)
+                }
+                let poller = Poller(source: try Self.source(m), interval: 1)
+                let status = await poller.poll()
+                let snapshot = try #require(status.snapshot, "\(String(describing: status.error))")
+                let orders = try #require(snapshot.queue("orders"))
+                #expect(orders.messagesReady == 4)
+                let states = try #require(snapshot.messageStates[QueueID(name: "orders")])
+                #expect(states.precision == .exact)
+                #expect(states.alpha == 4 && states.delta == 0)
+                let dlq = try #require(snapshot.deadLetters.queue(QueueID(name: "orders.dlq")))
+                #expect(dlq.sources == [QueueID(name: "orders")])
+                #expect(snapshot.overview.productName?.contains("Warren") ?? true)
+            }
+        }
+
+        @Test func replayPutsDeadLettersBackInTheirOrigins() async throws {
+            try await EmbeddedManagement.with { m in
+                let sources = ["shop.a", "shop.b", "shop.c"]
+                try await Self.withChannel(m.amqpURL) { channel in
+                    try await channel.exchangeDeclare("dlx", type: "fanout")
+                    _ = try await channel.queueDeclare("all.dlq")
+                    try await channel.queueBind("all.dlq", exchange: "dlx")
+                    for queue in sources {
+                        _ = try await channel.queueDeclare(queue, arguments: ["x-dead-letter-exchange": "dlx"])
+                        for n in 0..<100 {
+                            try await channel.publish(ByteBuffer(string: "\(queue)-\(n)"), routingKey: queue,
+                                                      properties: BasicProperties(headers: ["n": .int64(Int64(n))]))
+                        }
+                        while let got = try await channel.get(queue) {
+                            try await channel.reject(deliveryTag: got.message.deliveryTag, requeue: false)
+                        }
+                    }
+                }
+                let report = try await Replay.run(amqpURL: m.amqpURL, queue: "all.dlq", options: ReplayOptions())
+                #expect(report.complete)
+                #expect(report.progress.moved == 300)
+                try await Self.withChannel(m.amqpURL) { channel in
+                    #expect(try await channel.queueDeclare("all.dlq", passive: true).messageCount == 0)
+                    for queue in sources {
+                        var bodies: [String] = []
+                        while let got = try await channel.get(queue, noAck: true) { bodies.append(got.message.bodyString) }
+                        #expect(bodies == (0..<100).map { "\(queue)-\($0)" }, "\(queue) got its own messages, in order, once")
+                    }
+                }
+            }
+        }
+
+        @Test func peekLeavesAClassicQueueAsItWas() async throws {
+            try await EmbeddedManagement.with { m in
+                try await Self.withChannel(m.amqpURL) { channel in
+                    _ = try await channel.queueDeclare("peeked")
+                    for n in 0..<5 { try await channel.publish(ByteBuffer(string: "p\(n)"), routingKey: "peeked") }
+                }
+                let info = try await Self.source(m).fetch().queues.first { $0.name == "peeked" }
+                let result = try await Peek.run(amqpURL: m.amqpURL, queue: "peeked", count: 3, queueInfo: info)
+                #expect(result.messages.map(\.body) == ["p0", "p1", "p2"])
+                try await Self.withChannel(m.amqpURL) { channel in
+                    var bodies: [String] = []
+                    while let got = try await channel.get("peeked", noAck: true) { bodies.append(got.message.bodyString) }
+                    #expect(bodies == (0..<5).map { "p\($0)" })
+                }
+            }
+        }
+    }
+}
