@@ -56,7 +56,8 @@ public enum PerfRun {
                     if received != lastProgress.count { lastProgress = (received, now) }
                     let allProduced = producersDone.withLockedValue { $0 } == configuration.producers
                     if let deadline, now >= deadline { break }
-                    if let expected, received >= expected { break }
+                    // Everything arrived; producers still count their last confirms (at most 5 s).
+                    if let expected, received >= expected, allProduced || now - lastProgress.at > .seconds(5) { break }
                     if expected == nil && allProduced { break }
                     // Every producer finished but some copies never arrive (dropped or refused).
                     if allProduced && now - lastProgress.at > .seconds(5) { break }
