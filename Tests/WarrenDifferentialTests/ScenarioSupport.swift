@@ -41,17 +41,6 @@ enum Scenario {
     }
 
     /// The two transcripts must be equal; WARREN_DIFF_VERBOSE=1 prints them even when they are.
-    /// A difference from RabbitMQ that is known and not fixed yet: the scenario still runs, and
-    /// fails the day the transcripts match, so the marker is removed then.
-    static func expectSame(
-        _ results: (rabbitmq: Transcript, warren: Transcript), knownGap: String,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        withKnownIssue(Comment(rawValue: "known gap: " + knownGap), sourceLocation: sourceLocation) {
-            expectSame(results, sourceLocation: sourceLocation)
-        }
-    }
-
     static func expectSame(
         _ results: (rabbitmq: Transcript, warren: Transcript), sourceLocation: SourceLocation = #_sourceLocation
     ) {
