@@ -23,21 +23,24 @@ final class BrokerCore {
     var replyConsumers: [String: ServerChannel.ReplyConsumer] = [:]
     /// Durable storage, when the broker has a data directory.
     var persistence: Persistence?
+    /// What queued messages cost in RAM, and where queues page them out to.
+    let pager: Pager
 
     init(configuration: BrokerConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.eventLoop = eventLoop
+        pager = Pager(store: PagingStore(base: configuration.dataDirectory), limit: configuration.memoryLimit)
         for name in configuration.virtualHosts {
-            vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
+            vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop, pager: pager)
         }
     }
 
     func addVirtualHost(_ name: String) {
-        vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop)
+        vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop, pager: pager)
         configuration.virtualHosts.append(name)
     }
 
-    /// Message body bytes held by every queue, ready or unacked.
+    /// Message body bytes held by every queue, ready (in RAM or paged out) or unacked.
     var messageBytes: Int {
         vhosts.values.reduce(0) { total, vhost in
             vhost.queues.values.reduce(total) { $0 + $1.readyBytes + $1.unackedBytes }
@@ -58,8 +61,17 @@ final class BrokerCore {
         memoryCheck = nil
     }
 
+    /// Recounts what queues hold in RAM, has the biggest page out while the broker is over its
+    /// paging threshold, and raises or clears the memory alarm.
     func checkMemory() {
-        let over = messageBytes > configuration.memoryLimit
+        let queues = vhosts.values.flatMap { $0.queues.values }
+        pager.recount(queues.reduce(0) { $0 + $1.memory })
+        if pager.underPressure {
+            for queue in queues.sorted(by: { $0.memory > $1.memory }) where pager.underPressure {
+                queue.reduceMemory()
+            }
+        }
+        let over = pager.overLimit
         guard over != memoryAlarm else { return }
         memoryAlarm = over
         if !over {
@@ -176,6 +188,7 @@ public final class Broker: Sendable {
         try await core.eventLoop.flatSubmit {
             core.value.persistence?.close() ?? core.eventLoop.makeSucceededVoidFuture()
         }.get()
+        try await core.eventLoop.submit { core.value.pager.store.close() }.get()
         try await group.shutdownGracefully()
     }
 }

@@ -11,7 +11,9 @@ struct BrokerCommand: AsyncParsableCommand {
         discussion: """
             Without --data-dir everything is held in memory. With it, durable vhosts, exchanges, queues \
             and bindings and persistent messages in durable queues survive restarts and crashes, and \
-            publisher confirms for those messages are sent only once they are fsynced. The user guest:guest exists and, as in RabbitMQ, may only \
+            publisher confirms for those messages are sent only once they are fsynced. Under memory pressure \
+            queues page messages out of RAM (alpha, beta, gamma, delta, as RabbitMQ's classic queues do), into \
+            DATA-DIR/paging or a temporary directory. The user guest:guest exists and, as in RabbitMQ, may only \
             connect from loopback; --user adds users that may connect from anywhere.
             """
     )
@@ -32,7 +34,7 @@ struct BrokerCommand: AsyncParsableCommand {
     var vhost: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Block publishers while queues hold more message bytes than this (e.g. 512MiB, 2GB; default 40% of RAM).",
+        "Memory for queued messages (e.g. 512MiB, 2GB; default 40% of RAM): above half of it queues page messages to disk, above it publishers are blocked.",
         valueName: "size"))
     var memoryLimit: String?
 

@@ -215,7 +215,7 @@ package struct ManagementOperations {
     /// Adds a vhost; returns false if it existed.
     package func addVirtualHost(_ name: String) -> Bool {
         guard core.vhosts[name] == nil else { return false }
-        core.vhosts[name] = VirtualHost(name: name, eventLoop: core.eventLoop)
+        core.vhosts[name] = VirtualHost(name: name, eventLoop: core.eventLoop, pager: core.pager)
         core.configuration.virtualHosts.append(name)
         return true
     }

@@ -13,7 +13,7 @@ final class BrokerQueue {
     let settings: QueueArguments
     unowned let vhost: VirtualHost
 
-    private(set) var storage: [InMemoryQueueStorage]
+    private(set) var storage: [QueueStorage]
     private(set) var consumers: [QueueConsumer] = []
     private var roundRobin = 0
     private var nextSequence: UInt64 = 1
@@ -32,7 +32,12 @@ final class BrokerQueue {
     private(set) var unackedPersistentBytes = 0
     var stats = QueueStatistics()
     /// Set for durable queues when the broker has a data directory.
-    var journal: QueueJournal?
+    var journal: QueueJournal? {
+        didSet {
+            let journaled = journal != nil
+            for level in storage { level.journaled = journaled }
+        }
+    }
 
     init(name: String, durable: Bool, autoDelete: Bool, exclusiveOwner: ObjectIdentifier?, arguments: FieldTable,
          settings: QueueArguments, vhost: VirtualHost) {
@@ -43,7 +48,9 @@ final class BrokerQueue {
         self.arguments = arguments
         self.settings = settings
         self.vhost = vhost
-        storage = Array(repeating: InMemoryQueueStorage(), count: Int(settings.maxPriority ?? 0) + 1)
+        storage = (0...Int(settings.maxPriority ?? 0)).map { _ in
+            QueueStorage(pager: vhost.pager, journaled: false, lazy: settings.lazy)
+        }
         touch()
     }
 
@@ -52,6 +59,15 @@ final class BrokerQueue {
     var readyPersistentCount: Int { storage.reduce(0) { $0 + $1.persistentCount } }
     var readyPersistentBytes: Int { storage.reduce(0) { $0 + $1.persistentBytes } }
     var stateCounts: MessageStateCounts { storage.reduce(MessageStateCounts()) { $0 + $1.stateCounts } }
+    /// What this queue holds in RAM, as the pager counts it: ready messages in their states, and
+    /// unacked ones (always in RAM).
+    var memory: Int { storage.reduce(unackedMemory) { $0 + $1.memory } }
+    private var unackedMemory = 0
+
+    /// Pages messages out of RAM; the memory monitor calls this under memory pressure.
+    func reduceMemory() {
+        for level in storage { level.reduceMemory() }
+    }
     var consumerCount: Int { consumers.count }
     /// The sequence number the next published message gets (RabbitMQ's next_seq_id).
     var nextSequenceNumber: UInt64 { nextSequence }
@@ -63,6 +79,8 @@ final class BrokerQueue {
         let size = entry.message.bodySize
         unackedCount += 1
         unackedBytes += size
+        unackedMemory += Pager.memory(ofResident: size)
+        vhost.pager.adjust(by: Pager.memory(ofResident: size))
         if entry.message.isPersistent {
             unackedPersistentCount += 1
             unackedPersistentBytes += size
@@ -74,6 +92,8 @@ final class BrokerQueue {
         let size = entry.message.bodySize
         unackedCount -= 1
         unackedBytes -= size
+        unackedMemory -= Pager.memory(ofResident: size)
+        if !isDeleted { vhost.pager.adjust(by: -Pager.memory(ofResident: size)) }
         if entry.message.isPersistent {
             unackedPersistentCount -= 1
             unackedPersistentBytes -= size
@@ -101,6 +121,7 @@ final class BrokerQueue {
             entry.expiresAt = .now() + .milliseconds(ttl)
         }
         journal?.published(entry)
+        message.compactBody()
         storage[priorityIndex(message)].append(entry)
         stats.published += 1
         drain()
@@ -256,9 +277,9 @@ final class BrokerQueue {
     /// Removes every ready message; returns how many.
     func purge() -> Int {
         var count = 0
-        for index in storage.indices {
-            let removed = storage[index].removeAll()
-            for entry in removed { journal?.removed(entry) }
+        for level in storage {
+            let removed = level.removeAll()
+            for sequence in removed { journal?.removed(sequence: sequence) }
             count += removed.count
         }
         scheduleExpiry()
@@ -297,15 +318,16 @@ final class BrokerQueue {
     }
 
     /// Called by the vhost when the queue is deleted: consumers hear a basic.cancel.
-    func markDeleted() -> [QueueEntry] {
+    func markDeleted() -> Int {
         isDeleted = true
         expiryTimer?.cancel()
         unusedTimer?.cancel()
         let remaining = consumers
         consumers = []
         for consumer in remaining { consumer.channel.queueCancelled(consumer) }
-        var dropped: [QueueEntry] = []
-        for index in storage.indices { dropped += storage[index].removeAll() }
+        var dropped = 0
+        for level in storage { dropped += level.removeAll().count }
+        vhost.pager.adjust(by: -unackedMemory)
         journal?.deleted()
         journal = nil
         return dropped

@@ -7,13 +7,15 @@ final class Message {
     let exchange: String
     let routingKey: String
     let properties: BasicProperties
-    let body: ByteBuffer
+    private(set) var body: ByteBuffer
     /// Every key the message is routed by: the routing key, then the CC and BCC keys it was
     /// published with (the BCC header itself is gone). Dead lettering without a dead-letter
     /// routing key routes by these again.
     let routes: [String]
     /// The message store's id for the copy on disk, once a durable queue has stored it.
     var storeID: UInt64?
+    /// The paging store's id for a copy paged out of RAM, so other queues paging it share it.
+    var pagedID: UInt64?
 
     init(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer, routes: [String]? = nil) {
         self.exchange = exchange
@@ -48,6 +50,17 @@ final class Message {
     }
 
     var isPersistent: Bool { properties.deliveryMode == 2 }
+
+    /// A body decoded from a socket read is a view into that read's whole buffer (tens of KiB
+    /// holding many frames), and a queued message keeps the whole buffer alive: 256 MiB of 4 KiB
+    /// messages held 2-3 times their size in RAM that way. A queue copies the body out before it
+    /// keeps the message, so the message holds only its own bytes and the pager's count is true.
+    func compactBody() {
+        guard body.storageCapacity > body.readableBytes * 2 + 256 else { return }
+        var copy = ByteBufferAllocator().buffer(capacity: body.readableBytes)
+        copy.writeImmutableBuffer(body)
+        body = copy
+    }
     var bodySize: Int { body.readableBytes }
 
     /// The routing keys RabbitMQ records in x-death: the key plus any `CC` header entries.

@@ -5,6 +5,8 @@ import WarrenWire
 final class VirtualHost {
     let name: String
     let eventLoop: any EventLoop
+    /// The broker's memory budget and paging store, shared by every queue.
+    let pager: Pager
     private(set) var exchanges: [String: Exchange] = [:]
     private(set) var queues: [String: BrokerQueue] = [:]
     /// Queues created, declared (also re-declared) and deleted here, for churn_rates.
@@ -16,9 +18,10 @@ final class VirtualHost {
     var closedReceivedOctets = 0
     var closedSentOctets = 0
 
-    init(name: String, eventLoop: any EventLoop) {
+    init(name: String, eventLoop: any EventLoop, pager: Pager = Pager(store: PagingStore(base: nil), limit: .max)) {
         self.name = name
         self.eventLoop = eventLoop
+        self.pager = pager
         let predeclared: [(String, ExchangeType, Bool)] = [
             ("", .direct, false), ("amq.direct", .direct, false), ("amq.fanout", .fanout, false),
             ("amq.topic", .topic, false), ("amq.headers", .headers, false), ("amq.match", .headers, false),
@@ -171,7 +174,7 @@ final class VirtualHost {
         queues[queue.name] = nil
         queueDeleted += 1
         removeBindings(to: .queue(queue.name))
-        return queue.markDeleted().count
+        return queue.markDeleted()
     }
 
     // MARK: Routing

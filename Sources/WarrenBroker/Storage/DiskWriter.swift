@@ -84,16 +84,7 @@ final class DiskWriter: @unchecked Sendable {
             case .compact(let source, let keep, let into):
                 try flush(into)
                 try flush(source)
-                var copy = ByteBuffer()
-                if let contents = try? Self.readFile(source) {
-                    for record in RecordFormat.scan(contents).records {
-                        if let id = StoredMessage.id(of: record), keep.contains(id) {
-                            RecordFormat.write(record, into: &copy)
-                        }
-                    }
-                }
-                try writeAll(copy, to: try handle(into))
-                written += copy.readableBytes
+                written += try copyRecords(from: source, keeping: keep, to: handle(into))
                 try sync(handle(into))
                 closeHandle(source)
                 unlink(source)
@@ -102,6 +93,39 @@ final class DiskWriter: @unchecked Sendable {
         for path in order where pending[path] != nil { try flush(path) }
         for path in dirty { try sync(handle(path)) }
         return written
+    }
+
+    /// Appends the records of `source` whose message is in `keep` to `fd`, a megabyte at a time
+    /// so compacting a 16 MiB segment does not hold it in RAM. Reading stops at the first record
+    /// that is torn or corrupt, as recovery does. Returns the bytes written.
+    private func copyRecords(from source: String, keeping keep: Set<UInt64>, to fd: Int32) throws -> Int {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return 0 }
+        defer { close(input) }
+        let chunk = 1 << 20
+        var carry = ByteBuffer()
+        var copy = ByteBuffer()
+        var written = 0
+        while true {
+            carry.reserveCapacity(minimumWritableBytes: chunk)
+            let count = carry.withUnsafeMutableWritableBytes { read(input, $0.baseAddress!, chunk) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            carry.moveWriterIndex(forwardBy: count)
+            let scan = RecordFormat.scan(carry)
+            for record in scan.records {
+                if let id = StoredMessage.id(of: record), keep.contains(id) { RecordFormat.write(record, into: &copy) }
+            }
+            carry.moveReaderIndex(forwardBy: scan.validLength)
+            carry.discardReadBytes()
+            if copy.readableBytes >= chunk {
+                try writeAll(copy, to: fd)
+                written += copy.readableBytes
+                copy.clear()
+            }
+        }
+        try writeAll(copy, to: fd)
+        return written + copy.readableBytes
     }
 
     private func handle(_ path: String) throws -> Int32 {

@@ -226,7 +226,11 @@ final class QueueJournal {
 
     /// The entry left the queue for good: acked, consumed without ack, dropped or dead-lettered.
     func removed(_ entry: QueueEntry) {
-        guard let (record, id) = index.ack(entry.sequence) else { return }
+        removed(sequence: entry.sequence)
+    }
+
+    func removed(sequence: UInt64) {
+        guard let (record, id) = index.ack(sequence) else { return }
         if index.live.isEmpty && index.recordsInFile > 4096 {
             _ = index.rewrite()
             persistence.submit(.replace(path: path, payloads: []))

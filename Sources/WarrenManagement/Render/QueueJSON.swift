@@ -101,9 +101,9 @@ enum QueueJSON {
         return .sorted(pairs)
     }
 
-    /// The classic queue's backing_queue_status. All of Warren's messages are in RAM today, so
-    /// they are alphas at the head (q4); the q1..q4/delta mapping and `message_states` read the
-    /// storage's own per-state counts, so paging shows up here once storage pages.
+    /// The classic queue's backing_queue_status, from the storage's own counts: q4 and q1 are the
+    /// alphas in front of and behind the delta run, q3 and q2 the betas and gammas; Warren adds the
+    /// exact `message_states`, which RabbitMQ's q1..q4 cannot separate.
     static func backingQueueStatus(_ q: QueueSnapshot, series: SampleSeries) -> JSON {
         let delta: JSON = q.states.delta == 0
             ? .array([.string("delta"), .string("undefined"), .int(0), .int(0), .string("undefined")])
@@ -119,10 +119,10 @@ enum QueueJSON {
             ("mode", .string(q.isLazy ? "lazy" : "default")),
             ("next_deliver_seq_id", .int(q.stats.deliverGet)),
             ("next_seq_id", .int(q.nextSequence)),
-            ("q1", .int(0)),
-            ("q2", .int(0)),
-            ("q3", .int(q.states.beta + q.states.gamma)),
-            ("q4", .int(q.states.alpha)),
+            ("q1", .int(q.states.q1)),
+            ("q2", .int(q.states.q2)),
+            ("q3", .int(q.states.q3)),
+            ("q4", .int(q.states.q4)),
             ("target_ram_count", .string("infinity")),
             ("version", .int(version)),
             ("message_states", .sorted([("alpha", .int(q.states.alpha)), ("beta", .int(q.states.beta)),

@@ -4,8 +4,10 @@ import WarrenBroker
 import WarrenClient
 
 @Suite struct MemoryAlarmTests {
-    /// Over the memory limit, a publishing connection gets connection.blocked and is no longer
-    /// read from; a purge from another connection clears the alarm and unblocks it.
+    /// Unacked messages cannot be paged out: a consumer that never acks drives the broker over
+    /// its limit, and the publishing connection gets connection.blocked and is no longer read
+    /// from. When the consumer goes its messages are requeued, paged out and purged, the alarm
+    /// clears and the publisher is unblocked.
     @Test func publishersAreBlockedAboveTheLimitAndUnblockedBelowIt() async throws {
         let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0, memoryLimit: 1 << 20))
         let url = "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/"
@@ -13,6 +15,8 @@ import WarrenClient
         let admin = try await AMQPConnection.connect(to: url)
         let channel = try await publisher.openChannel()
         try await channel.queueDeclare("backlog")
+        let hoarder = try await admin.openChannel()
+        let consumer = try await hoarder.consume("backlog")
         var events = publisher.blockingEvents.makeAsyncIterator()
 
         // Publish until the broker says stop: the alarm is checked every 100 ms, and the first
@@ -27,9 +31,11 @@ import WarrenClient
         }
         #expect(await events.next() == .blocked(reason: "low on memory"))
 
+        try await consumer.cancel()
+        try await hoarder.close()
         let adminChannel = try await admin.openChannel()
         let purged = try await adminChannel.queuePurge("backlog")
-        // The alarm rose, so more than the 1 MiB limit (16 chunks) was queued.
+        // The alarm rose, so more than the 1 MiB limit (16 chunks) was held.
         #expect(purged > 16)
         #expect(await events.next() == .unblocked)
         #expect(publisher.blockedReason == nil)
@@ -38,6 +44,30 @@ import WarrenClient
         try await channel.queueDelete("backlog")
         try await admin.close()
         try await publisher.close()
+        try await broker.shutdown()
+    }
+
+    /// Ready messages page out instead: 8 MiB go into a queue of a broker with a 1 MiB limit
+    /// without the publisher ever being blocked, and come back in order.
+    @Test func pagingKeepsAQueueWithoutConsumersUnderTheLimit() async throws {
+        let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0, memoryLimit: 1 << 20))
+        let connection = try await AMQPConnection.connect(to: "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/")
+        let channel = try await connection.openChannel()
+        try await channel.queueDeclare("paged")
+        try await channel.confirmSelect()
+        for index in 0..<128 {
+            var body = ByteBuffer(repeating: 0x62, count: 64 * 1024)
+            body.setInteger(UInt32(index), at: 0)
+            try await channel.publish(body, routingKey: "paged")
+            if index % 16 == 15 { #expect(try await channel.waitForConfirms().allAcked) }
+        }
+        #expect(connection.blockedReason == nil)
+        for index in 0..<128 {
+            let message = try #require(try await channel.get("paged", noAck: true)).message
+            #expect(message.body.getInteger(at: message.body.readerIndex, as: UInt32.self) == UInt32(index))
+            #expect(message.body.readableBytes == 64 * 1024)
+        }
+        try await connection.close()
         try await broker.shutdown()
     }
 }

@@ -105,6 +105,7 @@ import WarrenWire
 final class ChildBroker: @unchecked Sendable {
     let process = Process()
     let port: Int
+    let managementPort: Int
 
     static var binary: String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -112,30 +113,34 @@ final class ChildBroker: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/warren").path
     }
 
-    init(dataDirectory: String) throws {
+    init(dataDirectory: String, arguments extra: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw ChildBrokerError(description: "no \(Self.binary): run swift build --build-tests first")
         }
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["broker", "--amqp-port", "0", "--management-port", "0", "--data-dir", dataDirectory]
+        process.arguments = ["broker", "--amqp-port", "0", "--management-port", "0", "--data-dir", dataDirectory] + extra
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        // The first line names the port: "warren broker: AMQP on amqp://127.0.0.1:PORT/ ...".
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
+        // The first lines name the ports: "warren broker: AMQP on amqp://127.0.0.1:PORT/ ..." and
+        // "warren broker: management on http://127.0.0.1:PORT/".
+        var lines = Data()
+        while lines.filter({ $0 == UInt8(ascii: "\n") }).count < 2 {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
-            line += chunk
+            lines += chunk
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = Int(text[range].split(separator: ":").last!)
-        else {
+        let text = String(decoding: lines, as: UTF8.self)
+        func listener(_ scheme: String) -> Int? {
+            guard let range = text.range(of: scheme + #"://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
+            return Int(text[range].split(separator: ":").last!)
+        }
+        guard let amqp = listener("amqp"), let management = listener("http") else {
             process.terminate()
-            throw ChildBrokerError(description: "broker did not report its port: \(text)")
+            throw ChildBrokerError(description: "broker did not report its ports: \(text)")
         }
-        self.port = port
+        self.port = amqp
+        managementPort = management
     }
 
     func kill() {
