@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// `warren` with no arguments: the demo on the embedded broker, driven by keys in tmux.
@@ -60,5 +63,46 @@ struct DemoEndToEndTests {
         try tmux.waitFor("running; Ctrl-C stops it")
         try tmux.keys("C-c")
         try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+    }
+
+    /// The demo's backlog pages out under the demo's memory limit: the management API shows its
+    /// messages in beta, gamma and then delta within a minute, and the temporary data directory
+    /// is gone once the demo stops.
+    @Test func theBacklogPagesOutWithinAMinute() async throws {
+        let tmux = try TmuxSession(width: 200, height: 20)
+        try tmux.shell("\(warrenBinary) demo --no-ui")
+        let screen = try tmux.waitFor("running; Ctrl-C stops it", timeout: 10)
+        let management = try #require(Self.field(after: "warren demo: management on http://guest:guest@", in: screen))
+        let dataDirectory = try #require(Self.field(after: "warren demo: data in ", in: screen))
+        var seen: Set<String> = []
+        let deadline = ContinuousClock.now + .seconds(75)
+        while !seen.isSuperset(of: ["beta", "gamma", "delta"]) && ContinuousClock.now < deadline {
+            for (state, count) in await Self.states(management: management) where count > 0 { seen.insert(state) }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(seen.isSuperset(of: ["alpha", "beta", "gamma", "delta"]), "states seen: \(seen)")
+        #expect(FileManager.default.fileExists(atPath: dataDirectory))
+        try tmux.keys("C-c")
+        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        #expect(!FileManager.default.fileExists(atPath: dataDirectory), "\(dataDirectory) is removed")
+    }
+
+    /// The word after `prefix` on the screen (up to a space, without a trailing slash).
+    static func field(after prefix: String, in screen: String) -> String? {
+        guard let range = screen.range(of: prefix) else { return nil }
+        let word = screen[range.upperBound...].prefix { !$0.isWhitespace }
+        return word.hasSuffix("/") ? String(word.dropLast()) : String(word)
+    }
+
+    /// reports.backlog's message_states from the management API at `hostPort`.
+    static func states(management hostPort: String) async -> [String: Int] {
+        var request = URLRequest(url: URL(string: "http://\(hostPort)/api/queues/%2F/reports.backlog")!)
+        request.setValue("Basic " + Data("guest:guest".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        guard let (data, _) = try? await URLSession.shared.data(for: request),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let status = object["backing_queue_status"] as? [String: Any],
+              let states = status["message_states"] as? [String: Int]
+        else { return [:] }
+        return states
     }
 }

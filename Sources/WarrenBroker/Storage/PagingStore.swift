@@ -155,6 +155,10 @@ final class PagingStore {
     // MARK: Lifecycle
 
     /// Deletes every file (the broker is stopping).
+    deinit {
+        close()
+    }
+
     func close() {
         for segment in segments.values { segment.file.remove() }
         segments = [:]

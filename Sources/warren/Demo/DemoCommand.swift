@@ -12,10 +12,11 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "The dashboard on the embedded broker with demo traffic (the default).",
         discussion: """
-            Starts the embedded broker on free loopback ports with a 256 MB memory limit, declares a \
-            topology that uses every exchange type, dead lettering (rejects, TTL, length limit, a quorum \
-            delivery limit), the manual retry pattern and a backlog, runs traffic through it, and opens \
-            the dashboard. q stops everything.
+            Starts the embedded broker on free loopback ports with a 24 MiB memory limit and a temporary \
+            data directory (removed when the demo stops), declares a topology that uses every exchange \
+            type, dead lettering (rejects, TTL, length limit, a quorum delivery limit), the manual retry \
+            pattern and a backlog that grows until its messages page out to disk, runs traffic through \
+            it, and opens the dashboard. q stops everything.
             """)
 
     @Flag(name: .long, help: "No dashboard: print the URLs and run until interrupted, for real clients.")
@@ -29,7 +30,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var flags: DashboardFlags
 
-    static let memoryLimit = 256 << 20
+    /// Small, so that reports.backlog pages out within a minute: its messages go from alpha to
+    /// beta (transient) and gamma (persistent) after about 20 s and a delta run starts at about 45 s.
+    static let memoryLimit = 24 << 20
 
     func validate() throws {
         for port in [amqpPort, managementPort] where !(0...65535).contains(port) {
@@ -47,15 +50,21 @@ struct DemoCommand: AsyncParsableCommand {
             printError("warren demo: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
+        let dataDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("warren-demo-\(UUID().uuidString.prefix(8))").path
         let broker: Broker
         let management: ManagementServer
         do {
-            broker = try await Broker.start(BrokerConfiguration(
-                host: "127.0.0.1", amqpPort: amqpPort, clusterName: "warren-demo", memoryLimit: Self.memoryLimit))
+            var configuration = BrokerConfiguration(
+                host: "127.0.0.1", amqpPort: amqpPort, clusterName: "warren-demo", memoryLimit: Self.memoryLimit)
+            configuration.dataDirectory = dataDirectory
+            broker = try await Broker.start(configuration)
         } catch {
             printError("warren demo: cannot start the embedded broker on 127.0.0.1:\(amqpPort): \(error)")
+            try? FileManager.default.removeItem(atPath: dataDirectory)
             throw ExitCode.failure
         }
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         do {
             // Statistics every second, so the demo's rates move as fast as the dashboard polls.
             management = try await ManagementServer.start(broker: broker, host: "127.0.0.1", port: managementPort,
@@ -81,6 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("""
                 warren demo: AMQP on \(amqpURL)
                 warren demo: management on \(managementURL)
+                warren demo: data in \(dataDirectory) (removed when it stops)
                 warren demo: watch it with: warren watch --amqp \(amqpURL) --management \(managementURL)
                 warren demo: running; Ctrl-C stops it
 
@@ -91,8 +101,8 @@ struct DemoCommand: AsyncParsableCommand {
             await DashboardApp.run(DashboardOptions(
                 source: source, amqpURL: amqpURL, interval: flags.refresh ?? 1, readonly: flags.readonly,
                 theme: load.theme, themeWarnings: load.warnings, catalog: catalog, color: DashboardFlags.colorWanted,
-                notice: "demo on \(amqpURL) · the embedded broker keeps every message in RAM (no paging yet): "
-                    + "state bars stay α"))
+                notice: "demo on \(amqpURL) · 24 MiB memory limit: the backlog queue pages out to disk "
+                    + "(α → β/γ → δ) within a minute"))
         }
         await Self.stop(workload: workload, management: management, broker: broker)
     }

@@ -16,7 +16,9 @@ final class DemoWorkload: Sendable {
     }
 
     /// Messages published to reports.backlog before the producer stops feeding it.
-    static let backlogLimit = 40_000
+    static let backlogLimit = 60_000
+    /// Messages per 100 ms tick to reports.backlog: 400 a second of 1 KiB, half of them persistent.
+    static let backlogPerTick = 40
 
     /// Declares the topology and starts the traffic.
     static func start(amqpURL: String) async throws -> DemoWorkload {
@@ -156,11 +158,11 @@ final class DemoWorkload: Sendable {
                 }
                 try await channel.publish(json(["mail": id]), routingKey: "inbox.capped", properties: properties())
                 if backlog < backlogLimit {
-                    for _ in 0..<10 {
+                    for _ in 0..<backlogPerTick {
                         backlog += 1
                         try await channel.publish(ByteBuffer(string: "report \(backlog) " + filler),
                                                   routingKey: "reports.backlog",
-                                                  properties: properties(json: false, persistent: true))
+                                                  properties: properties(json: false, persistent: backlog % 2 == 0))
                     }
                 }
                 try await Task.sleep(for: .milliseconds(100))
