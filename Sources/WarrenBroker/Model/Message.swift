@@ -11,7 +11,10 @@ final class Message {
     /// Every key the message is routed by: the routing key, then the CC and BCC keys it was
     /// published with (the BCC header itself is gone). Dead lettering without a dead-letter
     /// routing key routes by these again.
-    let routes: [String]
+    var routes: [String] { extraRoutes ?? [routingKey] }
+    /// `routes` when it is more than the routing key: most messages need no array of their own
+    /// while they sit in a queue.
+    private let extraRoutes: [String]?
     /// The message store's id for the copy on disk, once a durable queue has stored it.
     var storeID: UInt64?
     /// The paging store's id for a copy paged out of RAM, so other queues paging it share it.
@@ -22,7 +25,7 @@ final class Message {
         self.routingKey = routingKey
         self.properties = properties
         self.body = body
-        self.routes = routes ?? [routingKey]
+        extraRoutes = routes == [routingKey] ? nil : routes
     }
 
     /// A message as published: sender-selected distribution adds the string entries of the `CC`

@@ -18,9 +18,9 @@ final class Pager {
 
     static let pagingRatio = 0.5
     /// What a message in RAM costs besides its body: the message object, its properties and
-    /// routing keys, the body's buffer and the queue slot, with malloc's rounding (the measured
-    /// figure is in Benchmarks/queue-memory.md).
-    static let messageOverhead = 400
+    /// routing keys, the body's buffer and the queue slot, with malloc's rounding: 480 to 560
+    /// bytes as measured by scripts/bench-memory (Benchmarks/queue-memory.md).
+    static let messageOverhead = 512
     /// What a paged-out position (a beta or gamma) costs: its slot in the queue.
     static let positionOverhead = 64
 
