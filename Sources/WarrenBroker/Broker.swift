@@ -1,6 +1,11 @@
 import NIOCore
 import NIOPosix
 import WarrenWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The broker's state: vhosts and connections. Everything in it runs on one event loop, so the
 /// publish and deliver paths take no locks at all.
@@ -18,6 +23,11 @@ final class BrokerCore {
     let startedAt = NIODeadline.now()
     /// Raised while the message bytes held exceed the configured limit: publishers are blocked.
     private(set) var memoryAlarm = false
+    /// Raised while the disk has less free space than `diskFreeLimit`: publishers are blocked.
+    private(set) var diskAlarm = false
+    /// Free bytes on the disk the broker writes to, as last checked.
+    private(set) var diskFree = Int.max
+    private var checks = 0
     private var memoryCheck: RepeatedTask?
     /// Direct reply-to consumers by the key in their `amq.rabbitmq.reply-to.KEY` address.
     var replyConsumers: [String: ServerChannel.ReplyConsumer] = [:]
@@ -61,9 +71,25 @@ final class BrokerCore {
         memoryCheck = nil
     }
 
+    /// Either alarm blocks publishers.
+    var alarmed: Bool { memoryAlarm || diskAlarm }
+
+    /// connection.blocked's reason, as RabbitMQ words it.
+    var blockReason: String {
+        [memoryAlarm ? "low on memory" : nil, diskAlarm ? "low on disk" : nil].compactMap { $0 }.joined(separator: " & ")
+    }
+
+    /// Where free disk space is measured: the data directory, else where paged messages go.
+    var diskPath: String {
+        configuration.dataDirectory ?? PagingStore.temporaryRoot
+    }
+
     /// Recounts what queues hold in RAM, has the biggest page out while the broker is over its
-    /// paging threshold, and raises or clears the memory alarm.
+    /// paging threshold, and raises or clears the memory alarm; every tenth time (once a second)
+    /// checks free disk space and raises or clears the disk alarm.
     func checkMemory() {
+        if checks % 10 == 0 { diskFree = Self.freeDiskSpace(diskPath) }
+        checks += 1
         let queues = vhosts.values.flatMap { $0.queues.values }
         pager.recount(queues.reduce(0) { $0 + $1.memory })
         if pager.underPressure {
@@ -71,12 +97,25 @@ final class BrokerCore {
                 queue.reduceMemory()
             }
         }
-        let over = pager.overLimit
-        guard over != memoryAlarm else { return }
-        memoryAlarm = over
-        if !over {
+        let wasAlarmed = alarmed
+        memoryAlarm = pager.overLimit
+        diskAlarm = diskFree < configuration.diskFreeLimit
+        if wasAlarmed && !alarmed {
             for connection in connections.values { connection.unblock() }
         }
+    }
+
+    /// Changes the disk free limit at run time (`rabbitmqctl set_disk_free_limit`).
+    func setDiskFreeLimit(_ limit: Int) {
+        configuration.diskFreeLimit = limit
+        checks = 0
+        checkMemory()
+    }
+
+    static func freeDiskSpace(_ path: String) -> Int {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return Int.max }
+        return Int(stats.f_bavail) * Int(stats.f_frsize)
     }
 
     func register(_ connection: ServerConnection) {
@@ -173,6 +212,13 @@ public final class Broker: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// Changes the free disk space below which publishers are blocked, as `rabbitmqctl
+    /// set_disk_free_limit` does; the alarm is re-evaluated at once.
+    public func setDiskFreeLimit(_ limit: Int) async throws {
+        let core = self.core
+        try await core.eventLoop.submit { core.value.setDiskFreeLimit(limit) }.get()
     }
 
     /// Stops listening, closes every connection with 320 CONNECTION_FORCED, and stops the loop.

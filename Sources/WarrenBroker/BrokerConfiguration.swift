@@ -40,6 +40,9 @@ public struct BrokerConfiguration: Sendable {
     /// blocked until consumers bring it back down. Defaults to 40% of physical memory, like
     /// RabbitMQ's `vm_memory_high_watermark`.
     public var memoryLimit: Int
+    /// Free space on the data directory's file system (the paging directory's without one) below
+    /// which publishing connections are blocked: RabbitMQ's `disk_free_limit`, 50 MB by default.
+    public var diskFreeLimit: Int = 50_000_000
     /// A client that has not opened its connection (header, login, tune, open) by then is
     /// disconnected: RabbitMQ's `handshake_timeout`, 10 s.
     public var handshakeTimeout: TimeAmount = .seconds(10)

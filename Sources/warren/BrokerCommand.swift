@@ -39,6 +39,11 @@ struct BrokerCommand: AsyncParsableCommand {
     var memoryLimit: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "Block publishers while the data directory's disk (the temporary directory's without one) has less free space than this (default 50MB, as RabbitMQ).",
+        valueName: "size"))
+    var diskFreeLimit: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Keep durable definitions and persistent messages in this directory (created if missing).",
         valueName: "path"))
     var dataDir: String?
@@ -54,6 +59,9 @@ struct BrokerCommand: AsyncParsableCommand {
         if let memoryLimit, parseSize(memoryLimit) == nil {
             throw ValidationError("--memory-limit takes a size such as 64MiB, 1GB or 1048576, got '\(memoryLimit)'")
         }
+        if let diskFreeLimit, parseSize(diskFreeLimit) == nil {
+            throw ValidationError("--disk-free-limit takes a size such as 50MB, 2GiB or 1048576, got '\(diskFreeLimit)'")
+        }
     }
 
     func run() async throws {
@@ -67,6 +75,7 @@ struct BrokerCommand: AsyncParsableCommand {
             host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" },
             memoryLimit: memoryLimit.flatMap(parseSize))
         configuration.dataDirectory = dataDir
+        if let limit = diskFreeLimit.flatMap(parseSize) { configuration.diskFreeLimit = limit }
         let broker: Broker
         do {
             broker = try await Broker.start(configuration)

@@ -5,7 +5,7 @@ import WarrenWire
 extension ServerChannel {
     func publish(_ publish: BasicPublish, header: ContentHeader, body: ByteBuffer) throws(BrokerError) {
         if publish.immediate { throw .notImplemented("immediate=true") }
-        connection.publishedDuringAlarm = connection.publishedDuringAlarm || connection.broker.memoryAlarm
+        connection.publishedDuringAlarm = connection.publishedDuringAlarm || connection.broker.alarmed
         let exchange = try vhost.exchange(publish.exchange)
         if exchange.isInternal {
             throw .accessRefused("cannot publish to internal exchange '\(exchange.name)' in vhost '\(vhost.name)'")

@@ -29,6 +29,8 @@ extension BrokerCore {
             amqpPort: amqpPort, uptimeMilliseconds: (NIODeadline.now() - startedAt).nanoseconds / 1_000_000,
             memoryAlarm: memoryAlarm, memoryLimit: configuration.memoryLimit, messageBytes: messageBytes,
             vhosts: configuration.virtualHosts, users: configuration.users, channelTotals: totals, churn: churn)
+        snapshot.diskAlarm = diskAlarm
+        snapshot.diskFreeLimit = configuration.diskFreeLimit
         for vhost in selected {
             if parts.contains(.queues) {
                 snapshot.queues.reserveCapacity(snapshot.queues.count + vhost.queues.count)

@@ -12,6 +12,8 @@ package struct BrokerSnapshot: Sendable {
     package var uptimeMilliseconds: Int64
     package var memoryAlarm: Bool
     package var memoryLimit: Int
+    package var diskAlarm = false
+    package var diskFreeLimit = 50_000_000
     package var messageBytes: Int
     package var vhosts: [String]
     package var users: [BrokerConfiguration.User]

@@ -133,7 +133,7 @@ final class ServerConnection: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushConfirms()
-        if publishedDuringAlarm && broker.memoryAlarm && !isBlocked { block() }
+        if publishedDuringAlarm && broker.alarmed && !isBlocked { block() }
         publishedDuringAlarm = false
         flush()
     }
@@ -152,12 +152,12 @@ final class ServerConnection: ChannelInboundHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: read).whenComplete { _ in }
     }
 
-    /// Stops reading from a connection that publishes during a memory alarm, as RabbitMQ does,
+    /// Stops reading from a connection that publishes during an alarm, as RabbitMQ does,
     /// telling clients that asked for it with connection.blocked.
     private func block() {
         isBlocked = true
         if clientCapabilities.connectionBlocked {
-            send(channel: 0, ConnectionBlocked(reason: "low on memory"))
+            send(channel: 0, ConnectionBlocked(reason: broker.blockReason))
             sentBlocked = true
         }
         updateAutoRead()

@@ -48,6 +48,9 @@ final class PagingStore {
 
     static func directory(in base: String) -> String { base + "/paging" }
 
+    /// Where a temporary paging directory goes without a data directory: $TMPDIR or /tmp.
+    static var temporaryRoot: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
+
     /// Messages with at least one reference.
     var messageCount: Int { records.count }
     /// Segment files that exist now.
@@ -60,7 +63,7 @@ final class PagingStore {
             path = Self.directory(in: base)
             try DiskWriter.makeDirectory(path)
         } else {
-            let root = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+            let root = Self.temporaryRoot
             var template = Array((root + "/warren-paging-XXXXXX").utf8CString)
             guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
                 throw StorageIOError(description: "cannot create a paging directory in \(root): errno \(errno)")

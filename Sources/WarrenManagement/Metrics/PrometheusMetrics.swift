@@ -101,11 +101,11 @@ struct PrometheusMetrics: Sendable {
         gauge("rabbitmq_resident_memory_limit_bytes", snapshot.memoryLimit,
               "Memory high watermark in bytes")
         gauge("rabbitmq_disk_space_available_bytes", node.diskFree, "Disk space available in bytes")
-        gauge("rabbitmq_disk_space_available_limit_bytes", NodeMetrics.diskFreeLimit,
+        gauge("rabbitmq_disk_space_available_limit_bytes", snapshot.diskFreeLimit,
               "Free disk space low watermark in bytes")
         gauge("rabbitmq_alarms_memory_used_watermark", snapshot.memoryAlarm ? 1 : 0,
               "is 1 if VM memory watermark alarm is in effect")
-        gauge("rabbitmq_alarms_free_disk_space_watermark", node.diskFree < NodeMetrics.diskFreeLimit ? 1 : 0,
+        gauge("rabbitmq_alarms_free_disk_space_watermark", snapshot.diskAlarm ? 1 : 0,
               "is 1 if free disk space watermark alarm is in effect")
         gauge("rabbitmq_alarms_file_descriptor_limit", 0, "is 1 if file descriptor limit alarm is in effect")
         gauge("rabbitmq_erlang_uptime_seconds", Int(snapshot.uptimeMilliseconds / 1000), "Node uptime")

@@ -35,8 +35,8 @@ enum NodeJSON {
                                                  ("enabled", .bool(true)), ("name", .string("PLAIN"))])])),
             ("cluster_links", .array([])), ("config_files", .array([])),
             ("contexts", contexts(port: managementPort, node: nil)), ("db_dir", .string("")),
-            ("disk_free_alarm", .bool(metrics.diskFree < NodeMetrics.diskFreeLimit)),
-            ("disk_free_limit", .int(NodeMetrics.diskFreeLimit)), ("enabled_plugins", .array([
+            ("disk_free_alarm", .bool(s.diskAlarm)),
+            ("disk_free_limit", .int(s.diskFreeLimit)), ("enabled_plugins", .array([
                 .string("rabbitmq_management"), .string("rabbitmq_prometheus"),
             ])),
             ("exchange_types", exchangeTypes), ("fd_total", .int(metrics.fdTotal)), ("log_files", .array([])),

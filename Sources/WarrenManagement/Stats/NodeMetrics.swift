@@ -14,8 +14,6 @@ struct NodeMetrics: Sendable {
     var fdTotal: Int
     var diskFree: Int
     var processors: Int
-    /// RabbitMQ's default `disk_free_limit`: 50 MB.
-    static let diskFreeLimit = 50_000_000
 
     static func read(dataDirectory: String = "/") -> NodeMetrics {
         NodeMetrics(memoryUsed: residentBytes(), fdUsed: openDescriptors(), fdTotal: descriptorLimit(),

@@ -71,3 +71,28 @@ import WarrenClient
         try await broker.shutdown()
     }
 }
+
+@Suite struct DiskAlarmTests {
+    /// With a disk free limit larger than any disk, the alarm is up from the start: a publishing
+    /// connection gets connection.blocked "low on disk" and the management snapshot shows the
+    /// alarm. Lowering the limit at run time clears it, and the publisher is unblocked.
+    @Test func publishersAreBlockedBelowTheDiskFreeLimitAndUnblockedWhenItIsLowered() async throws {
+        var configuration = BrokerConfiguration(amqpPort: 0)
+        configuration.diskFreeLimit = Int.max
+        let broker = try await Broker.start(configuration)
+        let connection = try await AMQPConnection.connect(to: "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/")
+        let channel = try await connection.openChannel()
+        try await channel.queueDeclare("disk")
+        var events = connection.blockingEvents.makeAsyncIterator()
+        try await Task.sleep(for: .milliseconds(150))
+        try await channel.publish(ByteBuffer(string: "while low on disk"), routingKey: "disk")
+        #expect(await events.next() == .blocked(reason: "low on disk"))
+
+        try await broker.setDiskFreeLimit(0)
+        #expect(await events.next() == .unblocked)
+        // Reading resumed: the message published while blocked is there.
+        #expect(try await channel.queueDeclare("disk", passive: true).messageCount == 1)
+        try await connection.close()
+        try await broker.shutdown()
+    }
+}
