@@ -133,8 +133,22 @@ final class ServerChannel: ConsumerChannel {
             connection.send(channel: id, TxSelectOk())
         case .txCommit:
             guard transactional else { throw .precondition("channel is not transactional") }
+            let durable = txTouchesDisk
             try commit()
-            connection.send(channel: id, TxCommitOk())
+            guard durable, let persistence = connection.broker.persistence else {
+                connection.send(channel: id, TxCommitOk())
+                return
+            }
+            // As RabbitMQ: commit-ok once what the transaction wrote is on disk.
+            persistence.whenSynced { [weak self] written in
+                guard let self, !self.isClosing else { return }
+                if written {
+                    self.connection.send(channel: self.id, TxCommitOk())
+                } else {
+                    // 541 is a connection exception: the transaction's outcome on disk is unknown.
+                    self.connection.closeConnection(BrokerError(.internalError, "tx.commit: storage write failed"))
+                }
+            }
         case .txRollback:
             guard transactional else { throw .precondition("channel is not transactional") }
             txPublishes = []
@@ -145,6 +159,12 @@ final class ServerChannel: ConsumerChannel {
         default:
             throw .commandInvalid("unexpected method \(command.method.name) on channel \(id)")
         }
+    }
+
+    /// Whether committing writes to disk: a persistent message published, or any settlement
+    /// (which may remove a stored message), on a broker with a data directory.
+    private var txTouchesDisk: Bool {
+        !txAcks.isEmpty || txPublishes.contains { $0.message.isPersistent }
     }
 
     private func commit() throws(BrokerError) {
