@@ -96,6 +96,7 @@ public enum DashboardApp {
                 }
                 if events.count > 64 { break }
             }
+            if terminal.hungUp { return }
             let second = Int(Date().timeIntervalSince1970)
             if second != lastSecond {
                 lastSecond = second

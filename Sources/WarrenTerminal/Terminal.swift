@@ -51,6 +51,14 @@ final class Terminal {
 
     var size: (width: Int, height: Int) { (Int(warren_cols()), Int(warren_lines())) }
 
+    /// True once the terminal has gone (its window closed, the ssh session dropped): reads then
+    /// fail at once instead of waiting, so the run loop must end rather than spin.
+    var hungUp: Bool {
+        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) >= 0 else { return false }
+        return descriptor.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// A key within the input timeout (100 ms), or `nil`.
     func readKey() -> KeyInput? {
         var character: wint_t = 0

@@ -65,6 +65,55 @@ struct DemoEndToEndTests {
         try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
     }
 
+    /// Ctrl-C and SIGTERM end the dashboard like q does: the alternate screen is left and the
+    /// terminal is back in canonical mode with echo, so the shell works as before.
+    @Test func ctrlCAndSigtermRestoreTheTerminal() throws {
+        let tmux = try TmuxSession(width: 160, height: 48)
+        try tmux.shell(warrenBinary)
+        try tmux.waitFor("the dashboard", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
+        try tmux.keys("C-c")
+        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try expectRestored(tmux)
+
+        try tmux.keys("clear", "Enter")
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("warren-e2e-\(tmux.name).pid").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        try tmux.shell("bash -c 'echo $$ > \(pidFile); exec \(warrenBinary)'")
+        try tmux.waitFor("the dashboard again", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGTERM)
+        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try expectRestored(tmux)
+    }
+
+    /// Closing the terminal under the dashboard (the tmux session killed, an ssh session
+    /// dropped) ends the process rather than leaving it spinning on a dead terminal.
+    @Test func closingTheTerminalEndsTheDashboard() async throws {
+        let tmux = try TmuxSession(width: 160, height: 48)
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("warren-e2e-\(tmux.name).pid").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        try tmux.shell("bash -c 'echo $$ > \(pidFile); exec \(warrenBinary)'")
+        try tmux.waitFor("the dashboard", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try run(["tmux", "kill-session", "-t", tmux.name])
+        var alive = true
+        for _ in 0..<50 where alive {
+            try await Task.sleep(for: .milliseconds(100))
+            alive = kill(pid, 0) == 0
+        }
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "warren exits within 5 s of its terminal going away")
+    }
+
+    private func expectRestored(_ tmux: TmuxSession) throws {
+        let alternate = try run(["tmux", "display-message", "-p", "-t", tmux.name, "#{alternate_on}"], output: true).output
+        #expect(alternate.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the alternate screen is left")
+        try tmux.shell("stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' | tr '\\n' ' '")
+        let screen = try tmux.waitFor("stty's answer", timeout: 5) { $0.contains("icanon echo") || $0.contains("-icanon") }
+        #expect(screen.contains("icanon echo"), "canonical mode and echo are back")
+        #expect(!screen.contains("-icanon") && !screen.contains("-echo "))
+    }
+
     /// The demo's backlog pages out under the demo's memory limit: the management API shows its
     /// messages in beta, gamma and then delta within a minute, and the temporary data directory
     /// is gone once the demo stops.
