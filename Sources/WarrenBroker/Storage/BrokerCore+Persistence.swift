@@ -12,10 +12,16 @@ extension BrokerCore {
     func install(_ recovery: Recovery, persistence: Persistence) {
         self.persistence = persistence
         persistence.topology = { [unowned self] in Array(vhosts.values) }
+        persistence.users = { [unowned self] in configuration.users }
         persistence.onSynced = { [unowned self] in
             for connection in connections.values { connection.flushConfirms() }
         }
         let definitions = recovery.definitions
+        // Users added through the management API come back; those given at start (guest,
+        // --user) keep what the command line says.
+        for user in definitions.users where !configuration.users.contains(where: { $0.name == user.name }) {
+            configuration.users.append(user)
+        }
         for name in definitions.vhosts where vhosts[name] == nil {
             addVirtualHost(name)
         }

@@ -1,8 +1,8 @@
 import NIOCore
 import WarrenWire
 
-/// The durable topology: vhosts, durable exchanges, durable queues and the bindings between
-/// durable ends. Stored as one file of records (see ``RecordFormat``), replaced atomically
+/// The durable topology: vhosts, users, durable exchanges, durable queues and the bindings
+/// between durable ends. Stored as one file of records (see ``RecordFormat``), replaced atomically
 /// whenever the topology changes. Arguments are kept as AMQP field tables, so nothing is lost.
 struct Definitions: Equatable {
     struct ExchangeDefinition: Equatable {
@@ -34,13 +34,15 @@ struct Definitions: Equatable {
     var exchanges: [ExchangeDefinition] = []
     var queues: [QueueDefinition] = []
     var bindings: [BindingDefinition] = []
+    var users: [BrokerConfiguration.User] = []
 
     private enum Kind: UInt8 {
-        case vhost = 1, exchange = 2, queue = 3, binding = 4
+        case vhost = 1, exchange = 2, queue = 3, binding = 4, user = 5
     }
 
-    /// What of these vhosts survives a restart.
-    init(_ vhosts: [VirtualHost]) {
+    /// What of these vhosts and users survives a restart.
+    init(_ vhosts: [VirtualHost], users: [BrokerConfiguration.User] = []) {
+        self.users = users.sorted { $0.name < $1.name }
         for vhost in vhosts.sorted(by: { $0.name < $1.name }) {
             self.vhosts.append(vhost.name)
             let durableExchanges = vhost.exchanges.values.filter(\.durable)
@@ -91,6 +93,7 @@ struct Definitions: Equatable {
             records.append(buffer)
         }
         for vhost in vhosts { record(.vhost, [vhost], [], nil) }
+        for u in users { record(.user, [u.name, u.password, u.tags.joined(separator: ",")], [u.loopbackOnly], nil) }
         for e in exchanges { record(.exchange, [e.vhost, e.name, e.type], [e.autoDelete, e.isInternal], e.arguments) }
         for q in queues { record(.queue, [q.vhost, q.name], [q.autoDelete], q.arguments) }
         for b in bindings {
@@ -131,6 +134,10 @@ struct Definitions: Equatable {
             case .queue:
                 guard let s = strings(2), let f = flags(1), let table = try? record.readFieldTable() else { continue }
                 queues.append(QueueDefinition(vhost: s[0], name: s[1], autoDelete: f[0], arguments: table))
+            case .user:
+                guard let s = strings(3), let f = flags(1) else { continue }
+                users.append(BrokerConfiguration.User(name: s[0], password: s[1], loopbackOnly: f[0],
+                                                      tags: s[2].split(separator: ",").map(String.init)))
             case .binding:
                 guard let s = strings(4), let f = flags(1), let table = try? record.readFieldTable() else { continue }
                 bindings.append(BindingDefinition(vhost: s[0], source: s[1], toExchange: f[0], destination: s[2],

@@ -165,7 +165,8 @@ final class DiskWriter: @unchecked Sendable {
         var buffer = ByteBuffer()
         for payload in payloads { RecordFormat.write(payload, into: &buffer) }
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Owner only: the definitions hold users' passwords.
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageIOError(description: "cannot open \(temporary): errno \(errno)") }
         defer { close(fd) }
         try writeAll(buffer, to: fd)

@@ -19,6 +19,8 @@ final class Persistence {
     var onSynced: () -> Void = {}
     /// Every vhost, for writing the definitions file.
     var topology: () -> [VirtualHost] = { [] }
+    /// Every user, for writing the definitions file.
+    var users: () -> [BrokerConfiguration.User] = { [] }
     private(set) var bytesWritten = 0
 
     static let commitInterval = TimeAmount.milliseconds(5)
@@ -140,7 +142,7 @@ final class Persistence {
         guard !inFlight else { return }
         if definitionsDirty {
             definitionsDirty = false
-            ops.insert(.replace(path: definitionsPath, payloads: Definitions(topology()).records()), at: 0)
+            ops.insert(.replace(path: definitionsPath, payloads: Definitions(topology(), users: users()).records()), at: 0)
         }
         guard !ops.isEmpty || !waiters.isEmpty else {
             closePromise?.succeed()

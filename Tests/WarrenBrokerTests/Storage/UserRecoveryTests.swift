@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import WarrenClient
+@testable import WarrenBroker
+
+/// Users added or removed through the management API are part of the durable definitions.
+@Suite struct UserRecoveryTests {
+    @Test func usersAddedAtRunTimeSurviveARestartAndDeletedOnesStayGone() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var broker = try await startBroker(directory)
+        _ = try await broker.withOperations { (operations) throws(ManagementError) in
+            _ = operations.putUser(BrokerConfiguration.User(name: "ops", password: "s3cret", tags: ["monitoring"]))
+            _ = operations.putUser(BrokerConfiguration.User(name: "temp", password: "x"))
+            try operations.deleteUser("temp")
+        }
+        try await broker.shutdown()
+
+        broker = try await startBroker(directory)
+        let ops = await broker.authenticate(user: "ops", password: "s3cret")
+        #expect(ops?.tags == ["monitoring"])
+        #expect(await broker.authenticate(user: "temp", password: "x") == nil)
+        // The user can log in over AMQP too.
+        let connection = try await AMQPConnection.connect(to: "amqp://ops:s3cret@127.0.0.1:\(broker.amqpPort)/")
+        try await connection.close()
+        // Passwords are on disk: only the broker's user may read the file.
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path + "/definitions")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        try await broker.shutdown()
+    }
+}
