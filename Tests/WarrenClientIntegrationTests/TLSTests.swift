@@ -44,15 +44,14 @@ struct TLSTests {
     @Test func untrustedCertificateFailsWithoutHanging() async throws {
         // Without cacertfile the system trust store is used, which does not know the test CA.
         let url = LiveBroker.tlsURL! + "?connection_timeout=10000"
-        let start = ContinuousClock.now
-        let error = try await withTimeout(15, "the TLS connection to fail") {
+        let error = try await withTimeout(60, "the TLS connection to fail") {
             try await expectClientError {
                 let connection = try await AMQPConnection.connect(to: url)
                 try? await connection.close()
             }
         }
-        // Refused by the certificate check (milliseconds), not by the 10 s connection timeout.
-        #expect(ContinuousClock.now - start < .seconds(9))
+        // Refused by the certificate check, not by the 10 s connection timeout: the reason says so
+        // (no timed assertion, which a loaded CI machine could break).
         switch error {
         case .connectFailed(_, _, let reason), .connectionClosed(let reason):
             #expect(reason.contains("CERTIFICATE_VERIFY_FAILED") || reason.lowercased().contains("certificate"),
