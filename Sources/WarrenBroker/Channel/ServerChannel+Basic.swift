@@ -53,6 +53,9 @@ extension ServerChannel {
             exchange.routedOut += 1
             for queue in queues {
                 if case .rejected = queue.enqueue(message) { refused = true }
+                if queue.backlogOutrunsConsumers(), queue.flowPaused[ObjectIdentifier(connection)] == nil {
+                    connection.flowQueues.append(queue)
+                }
             }
         }
         if let sequence {

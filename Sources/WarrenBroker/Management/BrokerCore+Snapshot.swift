@@ -155,7 +155,7 @@ extension BrokerCore {
             heartbeat: Int(connection.heartbeat), clientProperties: connection.clientProperties,
             connectedAt: connection.connectedAtWallClock, receivedOctets: connection.receivedOctets,
             sentOctets: connection.sentOctets, receiveCount: connection.receiveCount,
-            sendCount: connection.sendCount, blocked: connection.isBlocked)
+            sendCount: connection.sendCount, blocked: connection.isBlocked, inFlow: connection.isInFlow)
     }
 
     static func snapshot(_ channel: ServerChannel, _ identity: ChannelIdentity) -> ChannelSnapshot {

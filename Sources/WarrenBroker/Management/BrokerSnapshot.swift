@@ -166,6 +166,8 @@ package struct ConnectionSnapshot: Sendable {
     package var receiveCount: Int
     package var sendCount: Int
     package var blocked: Bool
+    /// Paused by flow control (RabbitMQ's connection state `flow`).
+    package var inFlow = false
 }
 
 package struct ChannelSnapshot: Sendable {

@@ -23,6 +23,11 @@ final class BrokerQueue {
     private var expiryTimerDeadline: NIODeadline?
     private var unusedTimer: Scheduled<Void>?
     private(set) var isDeleted = false
+    /// Publishing connections paused because this queue's backlog outran its consumers.
+    var flowPaused: [ObjectIdentifier: ServerConnection] = [:]
+    /// Messages delivered when flow control last looked, to tell a queue whose consumers are
+    /// taking messages from one whose consumers are stuck.
+    private var deliveredAtFlowCheck: UInt64 = 0
 
     /// Delivered to consumers or fetched with ack, not yet acked.
     private(set) var unackedCount = 0
@@ -219,6 +224,7 @@ final class BrokerQueue {
 
     /// Delivers ready messages to consumers that can take them.
     func drain() {
+        defer { if !flowPaused.isEmpty { releaseFlow() } }
         guard !draining, !consumers.isEmpty else { return }
         draining = true
         defer { draining = false }
@@ -317,9 +323,36 @@ final class BrokerQueue {
         }
     }
 
+    // MARK: Flow control
+
+    /// Ready messages above which a publisher into a queue whose consumers are taking messages
+    /// is paused, and below which it is resumed. Without it a fast publisher fills the broker's
+    /// one event loop with reads, consumers get a shrinking share of it and the backlog grows
+    /// without end (RabbitMQ's credit flow has the same purpose).
+    static let flowHigh = 16384
+    static let flowLow = 8192
+
+    /// Whether a publisher into this queue should pause, asked after each publish: its backlog
+    /// is over `flowHigh` and its consumers took messages since the previous publish (a queue
+    /// whose consumers are stuck does not slow its publishers, as in RabbitMQ).
+    func backlogOutrunsConsumers() -> Bool {
+        let delivered = stats.delivered + stats.deliveredNoAck
+        defer { deliveredAtFlowCheck = delivered }
+        return delivered != deliveredAtFlowCheck && readyCount > Self.flowHigh && !consumers.isEmpty
+    }
+
+    /// Resumes paused publishers once the backlog is down to `flowLow`, or nothing drains it.
+    private func releaseFlow() {
+        guard isDeleted || consumers.isEmpty || readyCount <= Self.flowLow else { return }
+        let paused = flowPaused
+        flowPaused = [:]
+        for connection in paused.values { connection.resumeFlow() }
+    }
+
     /// Called by the vhost when the queue is deleted: consumers hear a basic.cancel.
     func markDeleted() -> Int {
         isDeleted = true
+        defer { releaseFlow() }
         expiryTimer?.cancel()
         unusedTimer?.cancel()
         let remaining = consumers

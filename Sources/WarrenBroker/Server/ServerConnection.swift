@@ -54,6 +54,13 @@ final class ServerConnection: ChannelInboundHandler {
     /// Set when a publish arrives during a memory alarm; the connection is blocked after the batch.
     var publishedDuringAlarm = false
     private(set) var isBlocked = false
+    /// Queues this read batch published into whose backlog outran their consumers.
+    var flowQueues: [BrokerQueue] = []
+    /// Not read from until a queue in `flowQueues` drains (or `flowLimit` passes).
+    private(set) var isInFlow = false
+    private var flowTimer: Scheduled<Void>?
+    /// The longest a publisher is paused by flow control at a time.
+    static let flowLimit = TimeAmount.milliseconds(500)
     private var sentBlocked = false
     let connectedAt = NIODeadline.now()
     /// Milliseconds since the Unix epoch, as the management API shows connected_at.
@@ -135,6 +142,7 @@ final class ServerConnection: ChannelInboundHandler {
         flushConfirms()
         if publishedDuringAlarm && broker.alarmed && !isBlocked { block() }
         publishedDuringAlarm = false
+        if !flowQueues.isEmpty { pauseForFlow() }
         flush()
     }
 
@@ -148,7 +156,7 @@ final class ServerConnection: ChannelInboundHandler {
 
     private func updateAutoRead() {
         guard let context else { return }
-        let read = context.channel.isWritable && !isBlocked
+        let read = context.channel.isWritable && !isBlocked && !isInFlow
         context.channel.setOption(ChannelOptions.autoRead, value: read).whenComplete { _ in }
     }
 
@@ -160,6 +168,26 @@ final class ServerConnection: ChannelInboundHandler {
             send(channel: 0, ConnectionBlocked(reason: broker.blockReason))
             sentBlocked = true
         }
+        updateAutoRead()
+    }
+
+    /// Stops reading until the queues this batch filled drain, as RabbitMQ's credit flow does.
+    private func pauseForFlow() {
+        let queues = flowQueues
+        flowQueues = []
+        guard let context, !isInFlow else { return }
+        isInFlow = true
+        for queue in queues { queue.flowPaused[ObjectIdentifier(self)] = self }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        flowTimer = context.eventLoop.scheduleTask(in: Self.flowLimit) { bound.value.resumeFlow() }
+        updateAutoRead()
+    }
+
+    func resumeFlow() {
+        guard isInFlow else { return }
+        isInFlow = false
+        flowTimer?.cancel()
+        flowTimer = nil
         updateAutoRead()
     }
 
@@ -465,7 +493,7 @@ final class ServerConnection: ChannelInboundHandler {
         }
         didWrite = false
         // A blocked connection is not read from, so its silence is ours, not the client's.
-        silentTicks = didRead || isBlocked ? 0 : silentTicks + 1
+        silentTicks = didRead || isBlocked || isInFlow ? 0 : silentTicks + 1
         didRead = false
         // Two heartbeat intervals of silence: the client is gone. RabbitMQ just drops the socket.
         if silentTicks >= 4 { closeSocket() }

@@ -78,7 +78,7 @@ enum ObjectJSON {
             ("send_cnt", .int(c.sendCount)), ("send_oct", .int(c.sentOctets)),
             ("send_oct_details", series.details(1, history: nil)), ("send_pend", .int(0)), ("ssl", .bool(false)),
             ("ssl_cipher", .null), ("ssl_hash", .null), ("ssl_key_exchange", .null), ("ssl_protocol", .null),
-            ("state", .string(c.blocked ? "blocked" : "running")), ("timeout", .int(c.heartbeat)),
+            ("state", .string(c.blocked ? "blocked" : c.inFlow ? "flow" : "running")), ("timeout", .int(c.heartbeat)),
             ("type", .string("network")), ("user", .string(c.user)),
             ("user_who_performed_action", .string(c.user)), ("vhost", .string(c.vhost)),
         ])

@@ -1,0 +1,79 @@
+import Foundation
+import NIOCore
+import Testing
+import WarrenClient
+@testable import WarrenBroker
+
+/// A publisher whose queue's backlog outruns a consumer that is taking messages is paused
+/// (connection state `flow`) and resumed as the backlog drains; a queue whose consumer is stuck
+/// never pauses its publisher.
+@Suite(.serialized) struct FlowControlTests {
+    static let messages = BrokerQueue.flowHigh * 4
+
+    /// Publishes `messages` small messages while sampling the publisher's flow state; returns
+    /// whether it was ever seen in flow.
+    static func publishWatchingFlow(_ broker: Broker, _ channel: AMQPChannel) async throws -> Bool {
+        let sampling = Task {
+            var seen = false
+            while !Task.isCancelled && !seen {
+                let snapshot = try await broker.snapshot(.connections)
+                seen = snapshot.connections.contains { $0.inFlow }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return seen
+        }
+        let body = ByteBuffer(repeating: 0x66, count: 16)
+        for _ in 0..<messages { try await channel.publish(body, routingKey: "flow") }
+        _ = try await channel.queueDeclare("flow", passive: true)
+        try await Task.sleep(for: .milliseconds(50))
+        sampling.cancel()
+        return try await sampling.value
+    }
+
+    @Test func aPublisherOutrunningAWorkingConsumerIsPausedAndResumed() async throws {
+        let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0))
+        let url = "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/"
+        let publisher = try await AMQPConnection.connect(to: url)
+        let consuming = try await AMQPConnection.connect(to: url)
+        let channel = try await publisher.openChannel()
+        try await channel.queueDeclare("flow")
+        let consumerChannel = try await consuming.openChannel()
+        try await consumerChannel.qos(prefetchCount: 20)
+        let consumer = try await consumerChannel.consume("flow")
+        let draining = Task {
+            var count = 0
+            for try await delivery in consumer {
+                try await consumerChannel.ack(deliveryTag: delivery.deliveryTag)
+                count += 1
+                if count == Self.messages { break }
+            }
+            return count
+        }
+        #expect(try await Self.publishWatchingFlow(broker, channel), "the publisher went into flow")
+        // Every message still arrives: flow control delays publishers, it drops nothing.
+        #expect(try await draining.value == Self.messages)
+        let after = try await broker.snapshot(.connections)
+        #expect(!after.connections.contains { $0.inFlow }, "and it was resumed")
+        try await publisher.close()
+        try await consuming.close()
+        try await broker.shutdown()
+    }
+
+    @Test func aStuckConsumerDoesNotPauseItsPublisher() async throws {
+        let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0))
+        let url = "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/"
+        let publisher = try await AMQPConnection.connect(to: url)
+        let consuming = try await AMQPConnection.connect(to: url)
+        let channel = try await publisher.openChannel()
+        try await channel.queueDeclare("flow")
+        let consumerChannel = try await consuming.openChannel()
+        try await consumerChannel.qos(prefetchCount: 5)
+        // Takes its five messages and never acks them.
+        _ = try await consumerChannel.consume("flow")
+        #expect(try await Self.publishWatchingFlow(broker, channel) == false)
+        #expect(try await channel.queueDeclare("flow", passive: true).messageCount == UInt32(Self.messages - 5))
+        try await publisher.close()
+        try await consuming.close()
+        try await broker.shutdown()
+    }
+}
