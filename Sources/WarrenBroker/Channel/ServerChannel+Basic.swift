@@ -60,8 +60,8 @@ extension ServerChannel {
         }
         if let sequence {
             let needsDisk = message.isPersistent && queues.contains { $0.journal != nil }
-            if let persistence = connection.broker.persistence, needsDisk || confirmsAwaitingDisk > 0 {
-                confirmAfterSync(sequence, refused: refused, persistence)
+            if let persistence = connection.broker.persistence, needsDisk || !diskConfirms.isEmpty {
+                confirmAfterSync(sequence, refused: refused, persistence, storeID: needsDisk ? message.storeID : nil)
             } else {
                 confirm(sequence, refused: refused)
             }

@@ -44,9 +44,9 @@ final class ServerChannel: ConsumerChannel {
     var confirmAckPending: UInt64?
     /// The first sequence number in that pending run: a run of one is acked with multiple=false.
     var confirmAckFirst: UInt64?
-    /// Confirms held back until the storage batch holding their messages is fsynced; while any
-    /// are, later confirms wait behind them so acks stay in order.
-    var confirmsAwaitingDisk = 0
+    /// Confirms held back for the disk, in publish order; while any are, later confirms wait
+    /// behind them so acks stay in order.
+    var diskConfirms = CircularBuffer<DiskConfirm>()
 
     /// The consumer of `amq.rabbitmq.reply-to` on this channel, if any.
     var replyConsumer: ReplyConsumer?

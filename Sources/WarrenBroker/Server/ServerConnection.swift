@@ -56,6 +56,7 @@ final class ServerConnection: ChannelInboundHandler {
     private(set) var isBlocked = false
     /// Queues this read batch published into whose backlog outran their consumers.
     var flowQueues: [BrokerQueue] = []
+    private var confirmFlushScheduled = false
     /// Not read from until a queue in `flowQueues` drains (or `flowLimit` passes).
     private(set) var isInFlow = false
     private var flowTimer: Scheduled<Void>?
@@ -412,6 +413,17 @@ final class ServerConnection: ChannelInboundHandler {
         guard flushScheduled, let context else { return }
         flushScheduled = false
         context.flush()
+    }
+
+    /// Sends pending confirms after the current task, once however many channels ask.
+    func flushConfirmsSoon() {
+        guard !confirmFlushScheduled, let context else { return }
+        confirmFlushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            bound.value.confirmFlushScheduled = false
+            bound.value.flushConfirms()
+        }
     }
 
     func flushConfirms() {

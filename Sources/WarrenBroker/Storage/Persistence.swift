@@ -29,6 +29,12 @@ final class Persistence {
     private let writer: DiskWriter
     private var ops: [DiskOp] = []
     private var waiters: [(Bool) -> Void] = []
+    /// Confirms waiting for a message, by store id, that may go before its batch is on disk
+    /// if every queue lets go of the message first.
+    private var confirmsByMessage: [UInt64: [DiskConfirm]] = [:]
+    /// The store ids registered there for the next batch, and for the batch on disk now.
+    private var confirmIDs: [UInt64] = []
+    private var confirmIDsInFlight: [UInt64] = []
     private var definitionsDirty = false
     private var inFlight = false
     private var flushOnTick = false
@@ -89,6 +95,15 @@ final class Persistence {
 
     func release(_ id: UInt64) {
         run(store.release(id), payload: nil)
+        if !confirmsByMessage.isEmpty, store.entries[id] == nil, let confirms = confirmsByMessage.removeValue(forKey: id) {
+            for confirm in confirms { confirm.complete(written: true) }
+        }
+    }
+
+    /// Lets `confirm` go as soon as no queue holds message `id`, if that comes before the sync.
+    func confirmWhenReleased(_ id: UInt64, _ confirm: DiskConfirm) {
+        confirmsByMessage[id, default: []].append(confirm)
+        confirmIDs.append(id)
     }
 
     private func run(_ actions: [MessageStore.Action], payload: ByteBuffer?) {
@@ -153,6 +168,8 @@ final class Persistence {
         let bound = NIOLoopBound((self, waiters), eventLoop: eventLoop)
         ops = []
         waiters = []
+        confirmIDsInFlight = confirmIDs
+        confirmIDs = []
         inFlight = true
         let writer = self.writer
         threadPool.runIfActive(eventLoop: eventLoop) { try writer.perform(batch) }.whenComplete { result in
@@ -172,6 +189,8 @@ final class Persistence {
             _ = line.withCString { write(2, $0, strlen($0)) }
             for action in done { action(false) }
         }
+        for id in confirmIDsInFlight { confirmsByMessage[id] = nil }
+        confirmIDsInFlight = []
         onSynced()
         if closePromise != nil || !waiters.isEmpty {
             flush()
