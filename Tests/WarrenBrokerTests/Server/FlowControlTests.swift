@@ -30,7 +30,11 @@ import WarrenClient
         return try await sampling.value
     }
 
-    @Test func aPublisherOutrunningAWorkingConsumerIsPausedAndResumed() async throws {
+    /// A broker with queue "flow", a publishing connection and a consuming one (its channel set
+    /// to `prefetch`); everything is closed after `body`.
+    static func withPublisherAndConsumer(
+        prefetch: UInt16, _ body: (Broker, AMQPChannel, AMQPChannel) async throws -> Void
+    ) async throws {
         let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0))
         let url = "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/"
         let publisher = try await AMQPConnection.connect(to: url)
@@ -38,42 +42,39 @@ import WarrenClient
         let channel = try await publisher.openChannel()
         try await channel.queueDeclare("flow")
         let consumerChannel = try await consuming.openChannel()
-        try await consumerChannel.qos(prefetchCount: 20)
-        let consumer = try await consumerChannel.consume("flow")
-        let draining = Task {
-            var count = 0
-            for try await delivery in consumer {
-                try await consumerChannel.ack(deliveryTag: delivery.deliveryTag)
-                count += 1
-                if count == Self.messages { break }
-            }
-            return count
-        }
-        #expect(try await Self.publishWatchingFlow(broker, channel), "the publisher went into flow")
-        // Every message still arrives: flow control delays publishers, it drops nothing.
-        #expect(try await draining.value == Self.messages)
-        let after = try await broker.snapshot(.connections)
-        #expect(!after.connections.contains { $0.inFlow }, "and it was resumed")
+        try await consumerChannel.qos(prefetchCount: prefetch)
+        try await body(broker, channel, consumerChannel)
         try await publisher.close()
         try await consuming.close()
         try await broker.shutdown()
     }
 
+    @Test func aPublisherOutrunningAWorkingConsumerIsPausedAndResumed() async throws {
+        try await Self.withPublisherAndConsumer(prefetch: 20) { broker, channel, consumerChannel in
+            let consumer = try await consumerChannel.consume("flow")
+            let draining = Task {
+                var count = 0
+                for try await delivery in consumer {
+                    try await consumerChannel.ack(deliveryTag: delivery.deliveryTag)
+                    count += 1
+                    if count == Self.messages { break }
+                }
+                return count
+            }
+            #expect(try await Self.publishWatchingFlow(broker, channel), "the publisher went into flow")
+            // Every message still arrives: flow control delays publishers, it drops nothing.
+            #expect(try await draining.value == Self.messages)
+            let after = try await broker.snapshot(.connections)
+            #expect(!after.connections.contains { $0.inFlow }, "and it was resumed")
+        }
+    }
+
     @Test func aStuckConsumerDoesNotPauseItsPublisher() async throws {
-        let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0))
-        let url = "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/"
-        let publisher = try await AMQPConnection.connect(to: url)
-        let consuming = try await AMQPConnection.connect(to: url)
-        let channel = try await publisher.openChannel()
-        try await channel.queueDeclare("flow")
-        let consumerChannel = try await consuming.openChannel()
-        try await consumerChannel.qos(prefetchCount: 5)
-        // Takes its five messages and never acks them.
-        _ = try await consumerChannel.consume("flow")
-        #expect(try await Self.publishWatchingFlow(broker, channel) == false)
-        #expect(try await channel.queueDeclare("flow", passive: true).messageCount == UInt32(Self.messages - 5))
-        try await publisher.close()
-        try await consuming.close()
-        try await broker.shutdown()
+        try await Self.withPublisherAndConsumer(prefetch: 5) { broker, channel, consumerChannel in
+            // Takes its five messages and never acks them.
+            _ = try await consumerChannel.consume("flow")
+            #expect(try await Self.publishWatchingFlow(broker, channel) == false)
+            #expect(try await channel.queueDeclare("flow", passive: true).messageCount == UInt32(Self.messages - 5))
+        }
     }
 }
