@@ -147,6 +147,7 @@ struct DemoEndToEndTests {
     static func states(management hostPort: String) async -> [String: Int] {
         var request = URLRequest(url: URL(string: "http://\(hostPort)/api/queues/%2F/reports.backlog")!)
         request.setValue("Basic " + Data("guest:guest".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = 5
         guard let (data, _) = try? await URLSession.shared.data(for: request),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let status = object["backing_queue_status"] as? [String: Any],

@@ -35,6 +35,13 @@ import WarrenWire
         var seen: Set<String> { lock.withLock { _seen } }
         var samples: Int { lock.withLock { _samples } }
         func reset() { lock.withLock { _seen = [] } }
+
+        private var _stopped = false
+        var stopped: Bool { lock.withLock { _stopped } }
+        /// Ends the sampler. Not Task cancellation: cancelling a task inside URLSession's
+        /// data(for:) can deadlock swift-corelibs-foundation (seen in CI), hanging every later
+        /// request in the process.
+        func stop() { lock.withLock { _stopped = true } }
     }
 
     static func body(_ index: Int) -> ByteBuffer {
@@ -52,6 +59,7 @@ import WarrenWire
     static func states(_ child: ChildBroker, queue: String) async -> [String: Int] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(child.managementPort)/api/queues/%2F/\(queue)")!)
         request.setValue("Basic " + Data("guest:guest".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = 5
         guard let (data, _) = try? await URLSession.shared.data(for: request),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let status = object["backing_queue_status"] as? [String: Any],
@@ -76,13 +84,13 @@ import WarrenWire
         defer { child.kill() }
         let observations = Observations()
         let sampler = Task {
-            while !Task.isCancelled {
+            while !observations.stopped {
                 let states = await Self.states(child, queue: "paging")
                 observations.record(anonymous: Self.anonymousResident(child.process.processIdentifier), states: states)
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        defer { sampler.cancel() }
+        defer { observations.stop() }
 
         let connection = try await AMQPConnection.connect(to: "amqp://guest:guest@127.0.0.1:\(child.port)/")
         let channel = try await connection.openChannel()
@@ -121,7 +129,8 @@ import WarrenWire
         #expect(observations.seen.contains("gamma"), "positions are read back from delta as gammas: \(observations.seen)")
         try await channel.close()
         try await connection.close()
-        sampler.cancel()
+        observations.stop()
+        await sampler.value
         // The limit counts messages; the process adds its code's heap, buffers and the message
         // store's writes (a debug build: about 41 MiB at the peak when this was written).
         #expect(observations.maxAnonymous < Self.limit * 3 / 2,
