@@ -25,7 +25,7 @@ final class BrokerCore {
     private(set) var memoryAlarm = false
     /// Raised while the disk has less free space than `diskFreeLimit`: publishers are blocked.
     private(set) var diskAlarm = false
-    /// Free bytes on the disk the broker writes to, as last checked.
+    /// Free bytes on the disk the broker writes to, as last checked (Int.max if it cannot be read).
     private(set) var diskFree = Int.max
     private var checks = 0
     private var memoryCheck: RepeatedTask?
@@ -40,6 +40,7 @@ final class BrokerCore {
         self.configuration = configuration
         self.eventLoop = eventLoop
         pager = Pager(store: PagingStore(base: configuration.dataDirectory), limit: configuration.memoryLimit)
+        diskFree = Self.freeDiskSpace(diskPath)
         for name in configuration.virtualHosts {
             vhosts[name] = VirtualHost(name: name, eventLoop: eventLoop, pager: pager)
         }

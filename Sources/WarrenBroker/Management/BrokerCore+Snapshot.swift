@@ -30,6 +30,7 @@ extension BrokerCore {
             memoryAlarm: memoryAlarm, memoryLimit: configuration.memoryLimit, messageBytes: messageBytes,
             vhosts: configuration.virtualHosts, users: configuration.users, channelTotals: totals, churn: churn)
         snapshot.diskAlarm = diskAlarm
+        snapshot.diskFree = diskFree
         snapshot.diskFreeLimit = configuration.diskFreeLimit
         for vhost in selected {
             if parts.contains(.queues) {

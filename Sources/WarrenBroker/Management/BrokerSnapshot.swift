@@ -13,6 +13,8 @@ package struct BrokerSnapshot: Sendable {
     package var memoryAlarm: Bool
     package var memoryLimit: Int
     package var diskAlarm = false
+    /// Free bytes on the file system the disk alarm watches, as last checked.
+    package var diskFree = 0
     package var diskFreeLimit = 50_000_000
     package var messageBytes: Int
     package var vhosts: [String]

@@ -46,7 +46,7 @@ extension ManagementAPI {
             return .ok(try query.respond(items, total: snapshot.channels.count))
         case "nodes":
             let snapshot = try await snapshot(.connections)
-            let node = NodeJSON.node(snapshot, metrics: NodeMetrics.read(), series: sampler.node,
+            let node = NodeJSON.node(snapshot, metrics: NodeMetrics.read(snapshot), series: sampler.node,
                                      churnSeries: sampler.overview, managementPort: port)
             if path.count == 2 {
                 guard path[1] == snapshot.nodeName else { throw .notFound }

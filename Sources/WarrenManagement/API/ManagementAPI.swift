@@ -87,7 +87,7 @@ final class ManagementAPI: Sendable {
     /// Samples the broker's counters now (the sampler task calls this every interval).
     func sample() async {
         guard let snapshot = try? await broker.snapshot(.all) else { return }
-        sampler.record(snapshot, node: NodeMetrics.read())
+        sampler.record(snapshot, node: NodeMetrics.read(snapshot))
     }
 
     /// `amq.default` in a URL means the default exchange, as in RabbitMQ.

@@ -10,7 +10,7 @@ struct PrometheusMetrics: Sendable {
 
     func render() async -> String {
         guard let snapshot = try? await api.snapshot(.all) else { return "" }
-        let node = NodeMetrics.read()
+        let node = NodeMetrics.read(snapshot)
         let registry = PrometheusCollectorRegistry()
         func gauge(_ name: String, _ value: Int, _ help: String) {
             registry.makeGauge(name: name, help: help).set(Int64(value))

@@ -1,4 +1,5 @@
 import Foundation
+import WarrenBroker
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,9 +16,11 @@ struct NodeMetrics: Sendable {
     var diskFree: Int
     var processors: Int
 
-    static func read(dataDirectory: String = "/") -> NodeMetrics {
+    /// `snapshot`'s free disk space is the broker's own figure, from the file system its alarm
+    /// watches.
+    static func read(_ snapshot: BrokerSnapshot) -> NodeMetrics {
         NodeMetrics(memoryUsed: residentBytes(), fdUsed: openDescriptors(), fdTotal: descriptorLimit(),
-                    diskFree: freeDisk(dataDirectory), processors: ProcessInfo.processInfo.activeProcessorCount)
+                    diskFree: snapshot.diskFree, processors: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     private static func residentBytes() -> Int {
@@ -40,11 +43,5 @@ struct NodeMetrics: Sendable {
         guard getrlimit(RLIMIT_NOFILE, &limit) == 0 else { return 0 }
         #endif
         return Int(clamping: limit.rlim_cur)
-    }
-
-    private static func freeDisk(_ path: String) -> Int {
-        var stats = statvfs()
-        guard statvfs(path, &stats) == 0 else { return 0 }
-        return Int(stats.f_bavail) * Int(stats.f_frsize)
     }
 }
