@@ -128,20 +128,21 @@ func routingChecks() {
 		confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 2))
 		key := "go-nowhere" + suffix
 		must(ch.Publish("amq.direct", key, true, false, amqp.Publishing{Body: []byte("lost"), MessageId: "m1"}), "publish")
-		select {
-		case r := <-returns:
-			eq("return", []interface{}{r.ReplyCode, r.ReplyText, r.Exchange, r.RoutingKey, string(r.Body), r.MessageId},
-				[]interface{}{uint16(312), "NO_ROUTE", "amq.direct", key, "lost", "m1"})
-		case c := <-confirms:
-			fail("confirm %+v before the return", c)
-		case <-time.After(3 * time.Second):
-			fail("no basic.return")
-		}
+		// amqp091-go hands both to their Go channels from its one reader goroutine, in frame
+		// order; once both are buffered a select over the two picks either at random. So wait
+		// for the confirm, then the return must already be there.
 		select {
 		case c := <-confirms:
 			eq("confirm", []interface{}{c.DeliveryTag, c.Ack}, []interface{}{uint64(1), true})
 		case <-time.After(3 * time.Second):
 			fail("no confirm")
+		}
+		select {
+		case r := <-returns:
+			eq("return", []interface{}{r.ReplyCode, r.ReplyText, r.Exchange, r.RoutingKey, string(r.Body), r.MessageId},
+				[]interface{}{uint16(312), "NO_ROUTE", "amq.direct", key, "lost", "m1"})
+		default:
+			fail("the confirm ack came before the basic.return (or no return at all)")
 		}
 		// Not mandatory: silently dropped, still acked, no return.
 		must(ch.Publish("amq.direct", key, false, false, amqp.Publishing{Body: []byte("dropped")}), "publish")

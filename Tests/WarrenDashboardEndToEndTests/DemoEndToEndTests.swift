@@ -7,95 +7,95 @@ import Testing
 /// `warren` with no arguments: the demo on the embedded broker, driven by keys in tmux.
 @Suite(.serialized, .disabled(if: !endToEndEnabled, "set WARREN_E2E=1 (scripts/test does)"))
 struct DemoEndToEndTests {
-    @Test func showsAllPanesFiltersDrillsInReplaysAndQuits() throws {
-        let tmux = try TmuxSession(width: 160, height: 48)
-        try tmux.shell(warrenBinary)
-        let first = try tmux.waitFor("every pane with demo queues", timeout: 10) { screen in
+    @Test func showsAllPanesFiltersDrillsInReplaysAndQuits() async throws {
+        let tmux = try await TmuxSession(width: 160, height: 48)
+        try await tmux.shell(warrenBinary)
+        let first = try await tmux.waitFor("every pane with demo queues", timeout: 10) { screen in
             ["Queues", "DLQs", "Message states", "Exchanges", "Consumers", "Nodes"].allSatisfy(screen.contains)
                 && screen.contains("orders.dlq") && screen.contains("warren-demo")
         }
         #expect(first.contains("READ-ONLY") == false)
 
         // `/` filters every pane.
-        try tmux.keys("/")
-        try tmux.type("orders.dlq")
-        try tmux.keys("Enter")
-        try tmux.waitFor("the filter") { screen in
+        try await tmux.keys("/")
+        try await tmux.type("orders.dlq")
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("the filter") { screen in
             screen.contains("filter: orders.dlq") && !screen.contains("reports.backlog")
         }
 
         // The first poison order is dead-lettered about two seconds in.
-        try tmux.waitFor("a dead letter in orders.dlq", timeout: 15) { screen in
+        try await tmux.waitFor("a dead letter in orders.dlq", timeout: 15) { screen in
             guard let row = queueRow(of: screen, "orders.dlq") else { return false }
             return !row.contains("running       0 ")
         }
 
         // Enter drills in and peeks: the dead-lettered order is shown with its reason.
-        try tmux.keys("Enter")
-        try tmux.waitFor("Queue orders.dlq")
-        try tmux.waitFor("a peeked message", timeout: 10) { $0.contains("✝rejected") && $0.contains("\"order\"") }
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("Queue orders.dlq")
+        try await tmux.waitFor("a peeked message", timeout: 10) { $0.contains("✝rejected") && $0.contains("\"order\"") }
 
         // Enter on the message opens the viewer, with x-death as a table.
-        try tmux.keys("Enter")
-        try tmux.waitFor("the message viewer") { $0.contains("x-death") && $0.contains("rejected") }
-        try tmux.keys("Escape")
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("the message viewer") { $0.contains("x-death") && $0.contains("rejected") }
+        try await tmux.keys("Escape")
 
         // r plans, Enter replays; the DLQ's depth on screen goes to 0.
-        try tmux.keys("r")
-        try tmux.waitFor("Enter: replay", timeout: 10)
-        try tmux.keys("Enter")
-        try tmux.waitFor("Done", timeout: 15)
-        try tmux.keys("Escape")
-        try tmux.waitFor("orders.dlq at depth 0", timeout: 10) { screen in
+        try await tmux.keys("r")
+        try await tmux.waitFor("Enter: replay", timeout: 10)
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("Done", timeout: 15)
+        try await tmux.keys("Escape")
+        try await tmux.waitFor("orders.dlq at depth 0", timeout: 10) { screen in
             screen.contains("messages  0 = ready 0")
         }
 
-        try tmux.keys("Escape", "q")
-        let after = try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try await tmux.keys("Escape", "q")
+        let after = try await tmux.waitFor("WARREN-EXIT=0", timeout: 5)
         #expect(!after.contains("Message states"), "the terminal is restored")
     }
 
-    @Test func noUIPrintsTheURLsAndStopsOnInterrupt() throws {
-        let tmux = try TmuxSession(width: 160, height: 20)
-        try tmux.shell("\(warrenBinary) demo --no-ui")
-        let screen = try tmux.waitFor("warren demo: management on http://", timeout: 10)
+    @Test func noUIPrintsTheURLsAndStopsOnInterrupt() async throws {
+        let tmux = try await TmuxSession(width: 160, height: 20)
+        try await tmux.shell("\(warrenBinary) demo --no-ui")
+        let screen = try await tmux.waitFor("warren demo: management on http://", timeout: 10)
         #expect(screen.contains("warren demo: AMQP on amqp://guest:guest@127.0.0.1:"))
-        try tmux.waitFor("running; Ctrl-C stops it")
-        try tmux.keys("C-c")
-        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try await tmux.waitFor("running; Ctrl-C stops it")
+        try await tmux.keys("C-c")
+        try await tmux.waitFor("WARREN-EXIT=0", timeout: 5)
     }
 
     /// Ctrl-C and SIGTERM end the dashboard like q does: the alternate screen is left and the
     /// terminal is back in canonical mode with echo, so the shell works as before.
-    @Test func ctrlCAndSigtermRestoreTheTerminal() throws {
-        let tmux = try TmuxSession(width: 160, height: 48)
-        try tmux.shell(warrenBinary)
-        try tmux.waitFor("the dashboard", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
-        try tmux.keys("C-c")
-        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
-        try expectRestored(tmux)
+    @Test func ctrlCAndSigtermRestoreTheTerminal() async throws {
+        let tmux = try await TmuxSession(width: 160, height: 48)
+        try await tmux.shell(warrenBinary)
+        try await tmux.waitFor("the dashboard", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
+        try await tmux.keys("C-c")
+        try await tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try await expectRestored(tmux)
 
-        try tmux.keys("clear", "Enter")
+        try await tmux.keys("clear", "Enter")
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("warren-e2e-\(tmux.name).pid").path
         defer { try? FileManager.default.removeItem(atPath: pidFile) }
-        try tmux.shell("bash -c 'echo $$ > \(pidFile); exec \(warrenBinary)'")
-        try tmux.waitFor("the dashboard again", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
+        try await tmux.shell("bash -c 'echo $$ > \(pidFile); exec \(warrenBinary)'")
+        try await tmux.waitFor("the dashboard again", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGTERM)
-        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
-        try expectRestored(tmux)
+        try await tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try await expectRestored(tmux)
     }
 
     /// Closing the terminal under the dashboard (the tmux session killed, an ssh session
     /// dropped) ends the process rather than leaving it spinning on a dead terminal.
     @Test func closingTheTerminalEndsTheDashboard() async throws {
-        let tmux = try TmuxSession(width: 160, height: 48)
+        let tmux = try await TmuxSession(width: 160, height: 48)
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("warren-e2e-\(tmux.name).pid").path
         defer { try? FileManager.default.removeItem(atPath: pidFile) }
-        try tmux.shell("bash -c 'echo $$ > \(pidFile); exec \(warrenBinary)'")
-        try tmux.waitFor("the dashboard", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
+        try await tmux.shell("bash -c 'echo $$ > \(pidFile); exec \(warrenBinary)'")
+        try await tmux.waitFor("the dashboard", timeout: 10) { $0.contains("Message states") && $0.contains("orders.dlq") }
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        try run(["tmux", "kill-session", "-t", tmux.name])
+        try await run(["tmux", "kill-session", "-t", tmux.name])
         var alive = true
         for _ in 0..<50 where alive {
             try await Task.sleep(for: .milliseconds(100))
@@ -105,11 +105,11 @@ struct DemoEndToEndTests {
         #expect(!alive, "warren exits within 5 s of its terminal going away")
     }
 
-    private func expectRestored(_ tmux: TmuxSession) throws {
-        let alternate = try run(["tmux", "display-message", "-p", "-t", tmux.name, "#{alternate_on}"], output: true).output
+    private func expectRestored(_ tmux: TmuxSession) async throws {
+        let alternate = try await run(["tmux", "display-message", "-p", "-t", tmux.name, "#{alternate_on}"], output: true).output
         #expect(alternate.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the alternate screen is left")
-        try tmux.shell("stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' | tr '\\n' ' '")
-        let screen = try tmux.waitFor("stty's answer", timeout: 5) { $0.contains("icanon echo") || $0.contains("-icanon") }
+        try await tmux.shell("stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' | tr '\\n' ' '")
+        let screen = try await tmux.waitFor("stty's answer", timeout: 5) { $0.contains("icanon echo") || $0.contains("-icanon") }
         #expect(screen.contains("icanon echo"), "canonical mode and echo are back")
         #expect(!screen.contains("-icanon") && !screen.contains("-echo "))
     }
@@ -118,9 +118,9 @@ struct DemoEndToEndTests {
     /// messages in beta, gamma and then delta within a minute, and the temporary data directory
     /// is gone once the demo stops.
     @Test func theBacklogPagesOutWithinAMinute() async throws {
-        let tmux = try TmuxSession(width: 200, height: 20)
-        try tmux.shell("\(warrenBinary) demo --no-ui")
-        let screen = try tmux.waitFor("running; Ctrl-C stops it", timeout: 10)
+        let tmux = try await TmuxSession(width: 200, height: 20)
+        try await tmux.shell("\(warrenBinary) demo --no-ui")
+        let screen = try await tmux.waitFor("running; Ctrl-C stops it", timeout: 10)
         let management = try #require(Self.field(after: "warren demo: management on http://guest:guest@", in: screen))
         let dataDirectory = try #require(Self.field(after: "warren demo: data in ", in: screen))
         var seen: Set<String> = []
@@ -131,8 +131,8 @@ struct DemoEndToEndTests {
         }
         #expect(seen.isSuperset(of: ["alpha", "beta", "gamma", "delta"]), "states seen: \(seen)")
         #expect(FileManager.default.fileExists(atPath: dataDirectory))
-        try tmux.keys("C-c")
-        try tmux.waitFor("WARREN-EXIT=0", timeout: 5)
+        try await tmux.keys("C-c")
+        try await tmux.waitFor("WARREN-EXIT=0", timeout: 5)
         #expect(!FileManager.default.fileExists(atPath: dataDirectory), "\(dataDirectory) is removed")
     }
 
