@@ -3,6 +3,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import WarrenBroker
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded broker's management HTTP API, shaped like RabbitMQ 3.10.8's, with Prometheus
 /// metrics on `/metrics`.
@@ -62,11 +65,31 @@ public final class ManagementServer: Sendable {
         let samplerTask = Task {
             while !Task.isCancelled {
                 await router.api.sample()
+                Self.returnFreeMemory()
                 try? await Task.sleep(for: .milliseconds(Int(sampleInterval * 1000)))
             }
         }
         return ManagementServer(port: actualPort, host: host, task: task, samplerTask: samplerTask)
     }
+
+    /// A sample builds a snapshot of every queue, exchange, connection and channel and lets it
+    /// go again. glibc keeps what is freed in the arena of the thread that freed it, and Swift
+    /// concurrency's threads each have one: with 10,000 idle queues the process grew from 26 to
+    /// 47 MiB over a minute, of which 29 MiB was in use. Handing free pages back after each
+    /// sample keeps the resident size to what is in use (a few milliseconds every 5 s).
+    private static func returnFreeMemory() {
+        mallocTrim?(0)
+    }
+
+    /// glibc's `malloc_trim`, which the Glibc module does not export; nil elsewhere.
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
 
     /// Stops sampling and serving.
     public func shutdown() async {

@@ -13,7 +13,9 @@ extension ServerChannel {
         if let userID = header.properties.userID, userID != connection.username {
             throw .precondition("user_id property set to '\(userID)' but authenticated user was '\(connection.username)'")
         }
-        let message = try Message.published(exchange: publish.exchange, routingKey: publish.routingKey,
+        if publish.routingKey != lastRoutingKey { lastRoutingKey = publish.routingKey }
+        // The exchange's own name and the shared key: no string of its own per message.
+        let message = try Message.published(exchange: exchange.name, routingKey: lastRoutingKey,
                                             properties: try rewriteReplyTo(header.properties), body: body)
         stats.published += 1
         var sequence: UInt64?
@@ -47,7 +49,7 @@ extension ServerChannel {
                     channel: id,
                     BasicReturn(replyCode: ReplyCode.noRoute.rawValue, replyText: "NO_ROUTE", exchange: exchangeName,
                                 routingKey: message.routingKey),
-                    properties: message.properties, body: message.body)
+                    properties: message.properties, message: message)
             }
         } else {
             exchange.routedOut += 1
@@ -163,7 +165,7 @@ extension ServerChannel {
             channel: id,
             BasicDeliver(consumerTag: consumer.tag, deliveryTag: tag, redelivered: entry.redelivered,
                          exchange: entry.message.exchange, routingKey: entry.message.routingKey),
-            properties: deliveredProperties(entry, queue), body: entry.message.body)
+            properties: deliveredProperties(entry, queue), message: entry.message)
     }
 
     /// Quorum queues tell consumers how often a message was returned, in x-delivery-count (0 on
@@ -205,7 +207,7 @@ extension ServerChannel {
             channel: id,
             BasicGetOk(deliveryTag: tag, redelivered: entry.redelivered, exchange: entry.message.exchange,
                        routingKey: entry.message.routingKey, messageCount: UInt32(queue.readyCount)),
-            properties: deliveredProperties(entry, queue), body: entry.message.body)
+            properties: deliveredProperties(entry, queue), message: entry.message)
     }
 
     // MARK: Settling

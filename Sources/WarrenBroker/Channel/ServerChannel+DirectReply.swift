@@ -61,6 +61,6 @@ extension ServerChannel {
             channel: target.id,
             BasicDeliver(consumerTag: consumer.tag, deliveryTag: tag, redelivered: false, exchange: "",
                          routingKey: message.routingKey),
-            properties: message.properties, body: message.body)
+            properties: message.properties, message: message)
     }
 }

@@ -39,6 +39,10 @@ final class ServerChannel: ConsumerChannel {
 
     var confirmMode = false
     var publishSequence: UInt64 = 0
+    /// The routing key of the previous publish. A publisher mostly repeats its key, and each
+    /// decoded key longer than 15 bytes is a string allocation of its own: queued messages share
+    /// this one instead.
+    var lastRoutingKey = ""
     /// Highest sequence number acked but not yet told to the publisher; sent as one
     /// multiple ack when the current read batch is done.
     var confirmAckPending: UInt64?

@@ -164,7 +164,7 @@ package struct ManagementOperations {
         guard let exchange = host.exchanges[name] else {
             throw ManagementError(.notFound, "no exchange '\(name)' in vhost '\(vhost)'")
         }
-        let message = Message(exchange: name, routingKey: routingKey, properties: properties, body: body)
+        let message = Message.make(exchange: name, routingKey: routingKey, properties: properties, body: body)
         exchange.publishedIn += 1
         let queues = host.route(exchange, routingKey: routingKey, headers: properties.headers)
         guard !queues.isEmpty else { return false }

@@ -126,7 +126,6 @@ final class BrokerQueue {
             entry.expiresAt = .now() + .milliseconds(ttl)
         }
         journal?.published(entry)
-        message.compactBody()
         storage[priorityIndex(message)].append(entry)
         stats.published += 1
         drain()

@@ -1,31 +1,80 @@
 import NIOCore
 import WarrenWire
 
-/// A published message. One instance is shared by every queue it was routed to; dead lettering
-/// makes a new one with new headers.
-final class Message {
+/// What a ``Message`` holds besides its body.
+struct MessageFields {
     let exchange: String
     let routingKey: String
     let properties: BasicProperties
-    private(set) var body: ByteBuffer
+    /// `routes` when it is more than the routing key: most messages need no array of their own
+    /// while they sit in a queue.
+    let extraRoutes: [String]?
+    /// 0: none (both stores count their ids from 1).
+    var storeID: UInt64 = 0
+    var pagedID: UInt64 = 0
+    let bodySize: Int
+}
+
+/// A published message. One instance is shared by every queue it was routed to; dead lettering
+/// makes a new one with new headers.
+///
+/// The body's bytes are allocated with the object, after its fields: one allocation per message
+/// rather than three (the object, a `ByteBuffer`'s storage object and its bytes), and never a
+/// view that keeps the socket read buffer it was decoded from alive. A queued 64-byte message
+/// costs about 150 bytes of RAM this way, where the three allocations took about 300.
+final class Message: ManagedBuffer<MessageFields, UInt8> {
+    var exchange: String { header.exchange }
+    var routingKey: String { header.routingKey }
+    var properties: BasicProperties { header.properties }
+    var bodySize: Int { header.bodySize }
     /// Every key the message is routed by: the routing key, then the CC and BCC keys it was
     /// published with (the BCC header itself is gone). Dead lettering without a dead-letter
     /// routing key routes by these again.
-    var routes: [String] { extraRoutes ?? [routingKey] }
-    /// `routes` when it is more than the routing key: most messages need no array of their own
-    /// while they sit in a queue.
-    private let extraRoutes: [String]?
+    var routes: [String] { header.extraRoutes ?? [header.routingKey] }
     /// The message store's id for the copy on disk, once a durable queue has stored it.
-    var storeID: UInt64?
+    var storeID: UInt64? {
+        get { header.storeID == 0 ? nil : header.storeID }
+        set { header.storeID = newValue ?? 0 }
+    }
     /// The paging store's id for a copy paged out of RAM, so other queues paging it share it.
-    var pagedID: UInt64?
+    var pagedID: UInt64? {
+        get { header.pagedID == 0 ? nil : header.pagedID }
+        set { header.pagedID = newValue ?? 0 }
+    }
 
-    init(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer, routes: [String]? = nil) {
-        self.exchange = exchange
-        self.routingKey = routingKey
-        self.properties = properties
-        self.body = body
-        extraRoutes = routes == [routingKey] ? nil : routes
+    /// A message with a copy of `body`'s readable bytes.
+    static func make(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer,
+                     routes: [String]? = nil) -> Message {
+        body.withUnsafeReadableBytes { bytes in
+            make(exchange: exchange, routingKey: routingKey, properties: properties, bodyBytes: bytes, routes: routes)
+        }
+    }
+
+    static func make(exchange: String, routingKey: String, properties: BasicProperties,
+                     bodyBytes: UnsafeRawBufferPointer, routes: [String]? = nil) -> Message {
+        let fields = MessageFields(exchange: exchange, routingKey: routingKey, properties: properties,
+                                   extraRoutes: routes == nil || routes! == [routingKey] ? nil : routes,
+                                   bodySize: bodyBytes.count)
+        let buffer = create(minimumCapacity: bodyBytes.count) { _ in fields }
+        buffer.withUnsafeMutablePointerToElements { elements in
+            if let base = bodyBytes.baseAddress {
+                UnsafeMutableRawPointer(elements).copyMemory(from: base, byteCount: bodyBytes.count)
+            }
+        }
+        // `create` called on this class allocates an instance of it.
+        return unsafeDowncast(buffer, to: Message.self)
+    }
+
+    /// The body's bytes, for as long as `body` runs.
+    func withBody<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withUnsafeMutablePointerToElements { elements in
+            try body(UnsafeRawBufferPointer(start: elements, count: header.bodySize))
+        }
+    }
+
+    /// A copy of the body in a buffer of its own (for the paths that are not per message).
+    var body: ByteBuffer {
+        withBody { ByteBuffer(bytes: $0) }
     }
 
     /// A message as published: sender-selected distribution adds the string entries of the `CC`
@@ -34,7 +83,7 @@ final class Message {
     static func published(exchange: String, routingKey: String, properties: BasicProperties,
                           body: ByteBuffer) throws(BrokerError) -> Message {
         guard let headers = properties.headers, headers["CC"] != nil || headers["BCC"] != nil else {
-            return Message(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
+            return Message.make(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
         }
         var routes = [routingKey]
         for name in ["CC", "BCC"] {
@@ -49,22 +98,10 @@ final class Message {
         if headers["BCC"] != nil {
             stripped.headers = FieldTable(headers.entries.filter { $0.0 != "BCC" })
         }
-        return Message(exchange: exchange, routingKey: routingKey, properties: stripped, body: body, routes: routes)
+        return Message.make(exchange: exchange, routingKey: routingKey, properties: stripped, body: body, routes: routes)
     }
 
     var isPersistent: Bool { properties.deliveryMode == 2 }
-
-    /// A body decoded from a socket read is a view into that read's whole buffer (tens of KiB
-    /// holding many frames), and a queued message keeps the whole buffer alive: 256 MiB of 4 KiB
-    /// messages held 2-3 times their size in RAM that way. A queue copies the body out before it
-    /// keeps the message, so the message holds only its own bytes and the pager's count is true.
-    func compactBody() {
-        guard body.storageCapacity > body.readableBytes * 2 + 256 else { return }
-        var copy = ByteBufferAllocator().buffer(capacity: body.readableBytes)
-        copy.writeImmutableBuffer(body)
-        body = copy
-    }
-    var bodySize: Int { body.readableBytes }
 
     /// The routing keys RabbitMQ records in x-death: the key plus any `CC` header entries.
     var routingKeys: [String] {

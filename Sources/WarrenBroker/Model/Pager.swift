@@ -17,10 +17,11 @@ final class Pager {
     private(set) var failures = 0
 
     static let pagingRatio = 0.5
-    /// What a message in RAM costs besides its body: the message object, its properties and
-    /// routing keys, the body's buffer and the queue slot, with malloc's rounding: 480 to 560
-    /// bytes as measured by scripts/bench-memory (Benchmarks/queue-memory.md).
-    static let messageOverhead = 512
+    /// What a message in RAM costs besides its body: the message object (which holds the body
+    /// bytes too) and the queue slot, with malloc's rounding: 153 bytes for a 64-byte message
+    /// without properties, as measured by scripts/bench-memory (Benchmarks/queue-memory.md).
+    /// Decoded properties (a few hundred bytes when a message has any) are not counted.
+    static let messageOverhead = 160
     /// What a paged-out position (a beta or gamma) costs: its slot in the queue.
     static let positionOverhead = 64
 

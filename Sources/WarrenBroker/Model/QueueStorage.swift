@@ -16,6 +16,8 @@ import NIOCore
 /// batch of positions is read back from the delta run as gammas, and a paged body is read back
 /// when its message reaches the head. Lazy queues page every message as it arrives.
 final class QueueStorage {
+    /// A message's place in the queue: 40 bytes, laid out (Swift keeps declaration order) so that
+    /// nothing is padded but the last 4 bytes; a queue of a million messages holds a million.
     struct Slot {
         enum Body {
             case resident(Message)
@@ -23,34 +25,49 @@ final class QueueStorage {
         }
 
         var body: Body
-        var sequence: UInt64
-        var size: Int
         var persistent: Bool
         var redelivered: Bool
-        var deliveryCount: Int64
-        var expiresAt: NIODeadline?
         /// For a paged slot: gamma (position also on disk) rather than beta.
         var indexOnDisk = false
+        /// Bodies are at most 512 MiB (RabbitMQ's largest max_message_size).
+        private var size32: UInt32
+        var sequence: UInt64
+        /// Saturates at 4,294,967,295 deliveries.
+        private var deliveryCount32: UInt32
+        /// `NIODeadline.uptimeNanoseconds`, or `UInt64.max` for none.
+        private var expiry: UInt64
+
+        var size: Int { Int(size32) }
+        var deliveryCount: Int64 {
+            get { Int64(deliveryCount32) }
+            set { deliveryCount32 = UInt32(clamping: newValue) }
+        }
+        var expiresAt: NIODeadline? {
+            get { expiry == .max ? nil : .uptimeNanoseconds(expiry) }
+            set { expiry = newValue.map { min($0.uptimeNanoseconds, .max - 1) } ?? .max }
+        }
 
         init(paged id: UInt64, sequence: UInt64, size: Int, persistent: Bool, redelivered: Bool,
              deliveryCount: Int64, expiresAt: NIODeadline?) {
             body = .paged(id)
-            self.sequence = sequence
-            self.size = size
             self.persistent = persistent
             self.redelivered = redelivered
-            self.deliveryCount = deliveryCount
-            self.expiresAt = expiresAt
             indexOnDisk = true
+            size32 = UInt32(clamping: size)
+            self.sequence = sequence
+            deliveryCount32 = UInt32(clamping: deliveryCount)
+            expiry = .max
+            self.expiresAt = expiresAt
         }
 
         init(_ entry: QueueEntry) {
             body = .resident(entry.message)
-            sequence = entry.sequence
-            size = entry.message.bodySize
             persistent = entry.message.isPersistent
             redelivered = entry.redelivered
-            deliveryCount = entry.deliveryCount
+            size32 = UInt32(clamping: entry.message.bodySize)
+            sequence = entry.sequence
+            deliveryCount32 = UInt32(clamping: entry.deliveryCount)
+            expiry = .max
             expiresAt = entry.expiresAt
         }
 
@@ -73,8 +90,10 @@ final class QueueStorage {
     var journaled: Bool
     let lazy: Bool
 
-    private var front = CircularBuffer<Slot>()
-    private var back = CircularBuffer<Slot>()
+    /// Small to start with (they double as they fill): an idle queue is a few hundred bytes,
+    /// and the default of 16 slots each was 1.3 KiB of it.
+    private var front = CircularBuffer<Slot>(initialCapacity: 4)
+    private var back = CircularBuffer<Slot>(initialCapacity: 1)
     private var delta = DeltaRun()
     private(set) var count = 0
     private(set) var bytes = 0

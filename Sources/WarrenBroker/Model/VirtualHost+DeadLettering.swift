@@ -89,7 +89,9 @@ extension VirtualHost {
         // RabbitMQ 3.10 writes the headers of a dead-lettered message with their top-level keys
         // sorted bytewise (nested tables and arrays keep their order).
         properties.headers = Self.sortedKeys(headers)
-        return Message(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
-                       body: message.body, routes: routingKey.map { [$0] } ?? message.routes)
+        return message.withBody { body in
+            Message.make(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
+                         bodyBytes: body, routes: routingKey.map { [$0] } ?? message.routes)
+        }
     }
 }

@@ -382,13 +382,21 @@ final class ServerConnection: ChannelInboundHandler {
     }
 
     func sendContent<Method: AMQPMethodArguments>(
-        channel: UInt16, _ method: Method, properties: BasicProperties, body: ByteBuffer
+        channel: UInt16, _ method: Method, properties: BasicProperties, message: Message
+    ) {
+        message.withBody { body in
+            sendContent(channel: channel, method, properties: properties, bodyBytes: body)
+        }
+    }
+
+    func sendContent<Method: AMQPMethodArguments>(
+        channel: UInt16, _ method: Method, properties: BasicProperties, bodyBytes body: UnsafeRawBufferPointer
     ) {
         guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: body.readableBytes + 128)
+        var buffer = context.channel.allocator.buffer(capacity: body.count + 128)
         do {
             try buffer.writeMethodFrame(channel: channel, method)
-            try buffer.writeContent(channel: channel, properties: properties, body: body, frameMax: frameMax)
+            try buffer.writeContent(channel: channel, properties: properties, bodyBytes: body, frameMax: frameMax)
         } catch {
             return
         }

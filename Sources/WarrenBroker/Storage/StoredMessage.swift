@@ -19,8 +19,7 @@ enum StoredMessage {
         // Properties came off the wire, so they encode; if not, the message is stored without them.
         try? ContentHeader(bodySize: UInt64(message.bodySize), properties: message.properties).encode(into: &buffer)
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
-        var body = message.body
-        buffer.writeBuffer(&body)
+        message.withBody { _ = buffer.writeBytes($0) }
         return buffer
     }
 
@@ -44,7 +43,7 @@ enum StoredMessage {
               var header = buffer.readSlice(length: Int(headerLength)),
               let properties = headerLength == 0 ? BasicProperties() : try? ContentHeader.decode(from: &header).properties
         else { return nil }
-        let message = Message(exchange: exchange, routingKey: routingKey, properties: properties, body: buffer,
+        let message = Message.make(exchange: exchange, routingKey: routingKey, properties: properties, body: buffer,
                               routes: routes)
         return (id, message)
     }

@@ -14,8 +14,14 @@ struct SampleSeries: Sendable {
     var samples: [Sample] = []
     var lastChange: Double = Date().timeIntervalSince1970
 
+    /// A sample whose values did not change shares the previous sample's array: an idle queue's
+    /// history is one array of values, not one per sample (2 KiB per queue otherwise).
     mutating func add(_ sample: Sample, keep: Int) {
-        if let last = samples.last, last.values != sample.values { lastChange = sample.time }
+        var sample = sample
+        if let last = samples.last {
+            if last.values != sample.values { lastChange = sample.time } else { sample.values = last.values }
+        }
+        if samples.isEmpty { samples.reserveCapacity(keep + 1) }
         samples.append(sample)
         if samples.count > keep { samples.removeFirst(samples.count - keep) }
     }

@@ -62,15 +62,26 @@ extension ByteBuffer {
         channel: UInt16, classID: UInt16 = BasicProperties.classID, properties: BasicProperties,
         body: ByteBuffer, frameMax: UInt32
     ) throws(AMQPWireError) {
+        try body.withUnsafeReadableBytes { (bodyBytes) throws(AMQPWireError) in
+            try writeContent(channel: channel, classID: classID, properties: properties, bodyBytes: bodyBytes,
+                             frameMax: frameMax)
+        }
+    }
+
+    /// ``writeContent(channel:classID:properties:body:frameMax:)`` for a body that is not in a
+    /// `ByteBuffer`.
+    @inlinable
+    public mutating func writeContent(
+        channel: UInt16, classID: UInt16 = BasicProperties.classID, properties: BasicProperties,
+        bodyBytes: UnsafeRawBufferPointer, frameMax: UInt32
+    ) throws(AMQPWireError) {
         let propertiesSize = try properties.encodedSize()
         let bodyChunk = ByteBuffer.bodyChunkSize(frameMax: frameMax)
-        let size = ByteBuffer.contentSize(propertiesSize: propertiesSize, bodySize: body.readableBytes, bodyChunk: bodyChunk)
-        body.withUnsafeReadableBytes { bodyBytes in
-            writeAMQP(size: size) { writer in
-                writer.writeContent(
-                    channel: channel, classID: classID, properties: properties, propertiesSize: propertiesSize,
-                    body: bodyBytes, bodyChunk: bodyChunk)
-            }
+        let size = ByteBuffer.contentSize(propertiesSize: propertiesSize, bodySize: bodyBytes.count, bodyChunk: bodyChunk)
+        writeAMQP(size: size) { writer in
+            writer.writeContent(
+                channel: channel, classID: classID, properties: properties, propertiesSize: propertiesSize,
+                body: bodyBytes, bodyChunk: bodyChunk)
         }
     }
 

@@ -13,7 +13,7 @@ import WarrenWire
         for priority in [0, 1, 2, 2] as [UInt8] {
             var properties = BasicProperties()
             properties.priority = priority
-            _ = queue.enqueue(Message(exchange: "", routingKey: "q", properties: properties, body: ByteBuffer(string: "m")))
+            _ = queue.enqueue(Message.make(exchange: "", routingKey: "q", properties: properties, body: ByteBuffer(string: "m")))
         }
         #expect(queue.stateCounts == MessageStateCounts(alpha: 4))
         #expect(queue.stateCounts.alpha == queue.readyCount)

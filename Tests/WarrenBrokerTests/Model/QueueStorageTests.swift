@@ -23,7 +23,7 @@ import WarrenWire
     }
 
     static func entry(_ sequence: UInt64, size: Int = 1) -> QueueEntry {
-        QueueEntry(message: Message(exchange: "", routingKey: "q", properties: BasicProperties(),
+        QueueEntry(message: Message.make(exchange: "", routingKey: "q", properties: BasicProperties(),
                                     body: ByteBuffer(repeating: 0x61, count: size)),
                    sequence: sequence)
     }
@@ -182,7 +182,7 @@ import WarrenWire
         for (index, priority) in [0, 5, 0, 5, 0].enumerated() {
             var properties = BasicProperties()
             properties.priority = UInt8(priority)
-            _ = queue.enqueue(Message(exchange: "", routingKey: "q", properties: properties,
+            _ = queue.enqueue(Message.make(exchange: "", routingKey: "q", properties: properties,
                                       body: ByteBuffer(string: "m\(index)-p\(priority)")))
         }
         let taken = (0..<4).compactMap { _ in queue.get() }

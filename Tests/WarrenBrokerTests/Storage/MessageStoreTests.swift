@@ -7,7 +7,7 @@ import WarrenWire
     private func message(_ body: String, size: Int = 0) -> Message {
         var buffer = ByteBuffer(string: body)
         buffer.writeRepeatingByte(0x2A, count: size)
-        return Message(exchange: "ex", routingKey: "key", properties: BasicProperties(headers: ["h": .int32(1)], deliveryMode: 2),
+        return Message.make(exchange: "ex", routingKey: "key", properties: BasicProperties(headers: ["h": .int32(1)], deliveryMode: 2),
                        body: buffer, routes: ["key", "cc"])
     }
 
