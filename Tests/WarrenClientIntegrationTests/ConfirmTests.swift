@@ -26,6 +26,8 @@ struct ConfirmTests {
             #expect(summary.allAcked)
             #expect(summary.upTo == 1_000)
             #expect(summary.nacked.isEmpty)
+            // Readable without waiting once the waits are over.
+            #expect(channel.confirmProgress == AMQPConfirmProgress(settledThrough: 1_000, nacks: 0))
             // Confirms that arrived earlier are still answered.
             #expect(try await channel.waitForConfirm(7) == .ack)
             // Nothing outstanding: answered at once, covering the same range.
@@ -63,6 +65,7 @@ struct ConfirmTests {
             let summary = try await channel.waitForConfirms()
             #expect(summary.nacked == [refused])
             #expect(!summary.allAcked)
+            #expect(channel.confirmProgress == AMQPConfirmProgress(settledThrough: refused, nacks: 1))
             #expect(try await channel.queueDeclare(queue, passive: true).messageCount == 1)
         }
     }

@@ -55,6 +55,11 @@ extension AMQPChannel {
         return try await AMQPConnection.await(promise.futureResult)
     }
 
+    /// How far this channel's publishes are confirmed, without waiting (see ``AMQPConfirmProgress``).
+    public var confirmProgress: AMQPConfirmProgress {
+        shared.state.withLock { $0.confirmProgress }
+    }
+
     /// Waits until every message published so far on this channel is acked or nacked. Throws if
     /// the channel or connection closes first: those messages may not have arrived.
     @discardableResult

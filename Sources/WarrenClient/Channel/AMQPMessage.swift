@@ -64,6 +64,21 @@ public struct AMQPConfirmSummary: Sendable, Hashable {
     public var allAcked: Bool { nacked.isEmpty }
 }
 
+/// How far a confirm-mode channel's publishes have been confirmed, read without waiting: a
+/// publisher keeping a window of unconfirmed messages checks it after each publish and only
+/// waits (``AMQPChannel/waitForConfirm(_:)``) when the window is full.
+public struct AMQPConfirmProgress: Sendable, Hashable {
+    /// Every publish numbered up to this one has been acked or nacked (0: none yet).
+    public var settledThrough: UInt64 = 0
+    /// Nacks received so far on the channel.
+    public var nacks: UInt64 = 0
+
+    public init(settledThrough: UInt64 = 0, nacks: UInt64 = 0) {
+        self.settledThrough = settledThrough
+        self.nacks = nacks
+    }
+}
+
 /// `connection.blocked` and `connection.unblocked` notifications.
 public enum AMQPBlockingEvent: Sendable, Hashable {
     /// The broker stopped reading from publishing connections (a memory or disk alarm).

@@ -8,6 +8,8 @@ final class ChannelShared: Sendable {
         var closedError: AMQPClientError?
         var confirmMode = false
         var nextPublishSequence: UInt64 = 1
+        /// Set on the event loop after each ack or nack, before any waiter is resumed.
+        var confirmProgress = AMQPConfirmProgress()
     }
 
     let state = Mutex(State())
@@ -53,6 +55,12 @@ final class ChannelRecord {
         self.id = id
         self.shared = shared
         self.returns = returns
+    }
+
+    /// Makes the confirm tracker's progress readable off the loop (before waiters resume).
+    func publishConfirmProgress() {
+        let progress = AMQPConfirmProgress(settledThrough: confirms.settledThrough, nacks: confirms.nackCount)
+        shared.state.withLock { $0.confirmProgress = progress }
     }
 
     /// Fails or finishes everything that waits on this channel. `error` is `nil` for a clean close.

@@ -16,6 +16,13 @@ struct ConfirmTracker<Waiter> {
         case batch(Waiter, AMQPConfirmSummary)
     }
 
+    /// Every sequence number up to this one has been acked or nacked.
+    var settledThrough: UInt64 {
+        (outstanding.first ?? lastPublished + 1) - 1
+    }
+    /// Nacks received so far.
+    private(set) var nackCount: UInt64 = 0
+
     mutating func published(_ sequence: UInt64) {
         outstanding.append(sequence)
         lastPublished = sequence
@@ -56,6 +63,7 @@ struct ConfirmTracker<Waiter> {
         var resolutions: [Resolution] = []
         for sequence in confirmed {
             if !ack {
+                nackCount += 1
                 nacked.insert(sequence)
                 unreportedNacks.append(sequence)
             }

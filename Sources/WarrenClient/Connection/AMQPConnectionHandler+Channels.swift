@@ -27,9 +27,13 @@ extension AMQPConnectionHandler {
                 routingKey: returned.routingKey, properties: command.header?.properties ?? BasicProperties(),
                 body: command.body))
         case .basicAck(let ack):
-            resolve(record.confirms.confirm(tag: ack.deliveryTag, multiple: ack.multiple, ack: true))
+            let resolutions = record.confirms.confirm(tag: ack.deliveryTag, multiple: ack.multiple, ack: true)
+            record.publishConfirmProgress()
+            resolve(resolutions)
         case .basicNack(let nack):
-            resolve(record.confirms.confirm(tag: nack.deliveryTag, multiple: nack.multiple, ack: false))
+            let resolutions = record.confirms.confirm(tag: nack.deliveryTag, multiple: nack.multiple, ack: false)
+            record.publishConfirmProgress()
+            resolve(resolutions)
         case .basicCancel(let cancel):
             record.consumers.removeValue(forKey: cancel.consumerTag)?
                 .finish(throwing: AMQPClientError.consumerCancelledByServer(consumerTag: cancel.consumerTag))

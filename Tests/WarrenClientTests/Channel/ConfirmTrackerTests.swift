@@ -24,6 +24,24 @@ struct ConfirmTrackerTests {
         return tracker
     }
 
+    /// What `AMQPChannel.confirmProgress` reports: everything up to `settledThrough` is settled.
+    @Test func settledThroughAndNackCount() {
+        var t = Tracker()
+        #expect(t.settledThrough == 0 && t.nackCount == 0)
+        for sequence in UInt64(1)...5 { t.published(sequence) }
+        #expect(t.settledThrough == 0)
+        _ = t.confirm(tag: 2, multiple: false, ack: true)
+        #expect(t.settledThrough == 0, "1 is still outstanding")
+        _ = t.confirm(tag: 1, multiple: false, ack: false)
+        #expect(t.settledThrough == 2 && t.nackCount == 1)
+        _ = t.confirm(tag: 4, multiple: true, ack: true)
+        #expect(t.settledThrough == 4)
+        _ = t.confirm(tag: 5, multiple: false, ack: false)
+        #expect(t.settledThrough == 5 && t.nackCount == 2)
+        t.published(6)
+        #expect(t.settledThrough == 5)
+    }
+
     @Test func sequentialAcks() {
         var t = Self.tracker(publishing: 1...3)
         #expect(t.wait(for: 1, "a") == nil)
