@@ -76,8 +76,12 @@ final class BrokerCore {
     var alarmed: Bool { memoryAlarm || diskAlarm }
 
     /// connection.blocked's reason, as RabbitMQ words it.
-    var blockReason: String {
-        [memoryAlarm ? "low on memory" : nil, diskAlarm ? "low on disk" : nil].compactMap { $0 }.joined(separator: " & ")
+    var blockReason: String { Self.blockReason(memory: memoryAlarm, disk: diskAlarm) }
+
+    /// rabbit_reader's wording: "low on " and the resources joined with " & ", in the order its
+    /// set of alarms lists them (disk before memory on RabbitMQ 3.10.8's Erlang/OTP 25).
+    static func blockReason(memory: Bool, disk: Bool) -> String {
+        "low on " + [disk ? "disk" : nil, memory ? "memory" : nil].compactMap { $0 }.joined(separator: " & ")
     }
 
     /// Where free disk space is measured: the data directory, else where paged messages go.

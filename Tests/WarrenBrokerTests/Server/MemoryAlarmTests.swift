@@ -1,6 +1,6 @@
 import NIOCore
 import Testing
-import WarrenBroker
+@testable import WarrenBroker
 import WarrenClient
 
 @Suite struct MemoryAlarmTests {
@@ -70,6 +70,12 @@ import WarrenClient
         try await connection.close()
         try await broker.shutdown()
     }
+
+    @Test func bothAlarmsAreNamedInOneReason() {
+        #expect(BrokerCore.blockReason(memory: true, disk: false) == "low on memory")
+        #expect(BrokerCore.blockReason(memory: false, disk: true) == "low on disk")
+        #expect(BrokerCore.blockReason(memory: true, disk: true) == "low on disk & memory")
+    }
 }
 
 @Suite struct DiskAlarmTests {
@@ -94,5 +100,11 @@ import WarrenClient
         #expect(try await channel.queueDeclare("disk", passive: true).messageCount == 1)
         try await connection.close()
         try await broker.shutdown()
+    }
+
+    @Test func bothAlarmsAreNamedInOneReason() {
+        #expect(BrokerCore.blockReason(memory: true, disk: false) == "low on memory")
+        #expect(BrokerCore.blockReason(memory: false, disk: true) == "low on disk")
+        #expect(BrokerCore.blockReason(memory: true, disk: true) == "low on disk & memory")
     }
 }
