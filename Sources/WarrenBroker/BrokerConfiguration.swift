@@ -9,18 +9,26 @@ import Darwin
 public struct BrokerConfiguration: Sendable {
     public struct User: Sendable, Hashable {
         public var name: String
-        public var password: String
+        /// The password as RabbitMQ keeps it (``PasswordHash``); the password itself is not kept.
+        public var passwordHash: PasswordHash
         /// Like RabbitMQ's `loopback_users`: may only connect from 127.0.0.0/8 or ::1.
         public var loopbackOnly: Bool
         /// Tags as RabbitMQ shows them (`administrator`, `management`, ...).
         public var tags: [String]
 
         public init(name: String, password: String, loopbackOnly: Bool = false, tags: [String] = ["administrator"]) {
+            self.init(name: name, passwordHash: PasswordHash(password: password), loopbackOnly: loopbackOnly, tags: tags)
+        }
+
+        public init(name: String, passwordHash: PasswordHash, loopbackOnly: Bool = false,
+                    tags: [String] = ["administrator"]) {
             self.name = name
-            self.password = password
+            self.passwordHash = passwordHash
             self.loopbackOnly = loopbackOnly
             self.tags = tags
         }
+
+        public func hasPassword(_ password: String) -> Bool { passwordHash.matches(password) }
     }
 
     public var host: String

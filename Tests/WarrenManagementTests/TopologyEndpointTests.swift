@@ -73,6 +73,37 @@ extension ManagementTests {
             }
         }
 
+        /// Users carry RabbitMQ's password_hash both ways: a hash RabbitMQ made logs its user in,
+        /// and the hash shown is the one given. guest stays loopback-only when replaced.
+        @Test func usersWithRabbitMQsPasswordHashes() async throws {
+            let rabbitGuest = "azw5WsaRjnJYHofN+TJCHAf7D0BcPaSJIzTVOLRrkpPpQ61M"  // "guest", from RabbitMQ 3.10.8
+            try await EmbeddedManagement.with { m in
+                let put = try await m.request("PUT", "/api/users/moved", body: #"""
+                    {"password_hash":"\#(rabbitGuest)","hashing_algorithm":"rabbit_password_hashing_sha256","tags":"administrator"}
+                    """#)
+                #expect(put.status == 201)
+                #expect(try await HTTP.request(port: m.port, "GET", "/api/whoami", auth: HTTP.basic("moved", "guest")).status == 200)
+                #expect(try await HTTP.request(port: m.port, "GET", "/api/whoami", auth: HTTP.basic("moved", "nope")).status == 401)
+                let shown = try #require(try await m.request("GET", "/api/users/moved").json() as? [String: Any])
+                #expect(shown["password_hash"] as? String == rabbitGuest)
+                #expect(shown["hashing_algorithm"] as? String == "rabbit_password_hashing_sha256")
+
+                let md5 = try await m.request("PUT", "/api/users/x", body: #"{"password_hash":"\#(rabbitGuest)","hashing_algorithm":"rabbit_password_hashing_md5"}"#)
+                #expect(md5.status == 400)
+                #expect(try await m.request("PUT", "/api/users/x", body: #"{"password_hash":"AAAA"}"#).status == 400)
+                #expect(try await m.request("PUT", "/api/users/x", body: #"{"tags":""}"#).status == 400)
+
+                // A RabbitMQ export's users import with their passwords; guest is replaced but
+                // keeps its loopback-only restriction.
+                let export = #"{"users":[{"name":"guest","password_hash":"\#(rabbitGuest)","hashing_algorithm":"rabbit_password_hashing_sha256","tags":["administrator"]}]}"#
+                #expect(try await m.request("POST", "/api/definitions", body: export).status == 204)
+                let users = try #require(try await m.request("GET", "/api/users").json() as? [[String: Any]])
+                #expect(users.first { $0["name"] as? String == "guest" }?["password_hash"] as? String == rabbitGuest)
+                let guest = await m.broker.authenticate(user: "guest", password: "guest")
+                #expect(guest?.loopbackOnly == true)
+            }
+        }
+
         @Test func vhostsUsersAndDefinitions() async throws {
             try await EmbeddedManagement.with { m in
                 #expect(try await m.request("PUT", "/api/vhosts/staging", body: "{}").status == 201)

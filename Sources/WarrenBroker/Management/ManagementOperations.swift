@@ -232,11 +232,16 @@ package struct ManagementOperations {
     }
 
     /// Adds or replaces a user; returns false if it existed.
+    /// Adds or replaces a user. A user that may only connect from loopback (guest) stays so
+    /// when replaced, as RabbitMQ's `loopback_users` goes by name, not by the user record:
+    /// importing RabbitMQ's definitions does not open guest to the network.
     package func putUser(_ user: BrokerConfiguration.User) -> Bool {
-        let existed = core.configuration.users.contains { $0.name == user.name }
+        var user = user
+        let existing = core.configuration.users.first { $0.name == user.name }
+        if existing?.loopbackOnly == true { user.loopbackOnly = true }
         core.configuration.users.removeAll { $0.name == user.name }
         core.configuration.users.append(user)
-        return !existed
+        return existing == nil
     }
 
     package func deleteUser(_ name: String) throws(ManagementError) {
@@ -283,7 +288,7 @@ extension Broker {
     package func authenticate(user: String, password: String) async -> BrokerConfiguration.User? {
         let core = self.core
         return try? await core.eventLoop.submit {
-            core.value.configuration.users.first { $0.name == user && $0.password == password }
+            core.value.configuration.users.first { $0.name == user && $0.hasPassword(password) }
         }.get()
     }
 }

@@ -83,7 +83,7 @@ struct ServerHandshake {
                         + "For details see the broker logfile."),
                     sendClose: capabilities.authenticationFailureClose)
             }
-            guard let account = configuration.users.first(where: { $0.name == user }), account.password == password,
+            guard let account = configuration.users.first(where: { $0.name == user }), account.hasPassword(password),
                 !account.loopbackOnly || peerIsLoopback
             else {
                 return .refuseLogin(

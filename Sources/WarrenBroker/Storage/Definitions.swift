@@ -36,6 +36,9 @@ struct Definitions: Equatable {
     var bindings: [BindingDefinition] = []
     var users: [BrokerConfiguration.User] = []
 
+    /// Marks a user's password field as a ``PasswordHash`` in base64 (older files hold the password).
+    static let hashPrefix = "sha256:"
+
     private enum Kind: UInt8 {
         case vhost = 1, exchange = 2, queue = 3, binding = 4, user = 5
     }
@@ -93,7 +96,9 @@ struct Definitions: Equatable {
             records.append(buffer)
         }
         for vhost in vhosts { record(.vhost, [vhost], [], nil) }
-        for u in users { record(.user, [u.name, u.password, u.tags.joined(separator: ",")], [u.loopbackOnly], nil) }
+        for u in users {
+            record(.user, [u.name, Self.hashPrefix + u.passwordHash.base64, u.tags.joined(separator: ",")], [u.loopbackOnly], nil)
+        }
         for e in exchanges { record(.exchange, [e.vhost, e.name, e.type], [e.autoDelete, e.isInternal], e.arguments) }
         for q in queues { record(.queue, [q.vhost, q.name], [q.autoDelete], q.arguments) }
         for b in bindings {
@@ -136,7 +141,12 @@ struct Definitions: Equatable {
                 queues.append(QueueDefinition(vhost: s[0], name: s[1], autoDelete: f[0], arguments: table))
             case .user:
                 guard let s = strings(3), let f = flags(1) else { continue }
-                users.append(BrokerConfiguration.User(name: s[0], password: s[1], loopbackOnly: f[0],
+                // Definitions written before passwords were hashed hold the password itself.
+                let hash = s[1].hasPrefix(Self.hashPrefix)
+                    ? PasswordHash(base64: String(s[1].dropFirst(Self.hashPrefix.count)))
+                    : PasswordHash(password: s[1])
+                guard let hash else { continue }
+                users.append(BrokerConfiguration.User(name: s[0], passwordHash: hash, loopbackOnly: f[0],
                                                       tags: s[2].split(separator: ",").map(String.init)))
             case .binding:
                 guard let s = strings(4), let f = flags(1), let table = try? record.readFieldTable() else { continue }

@@ -199,9 +199,22 @@ extension ManagementAPI {
         return flag
     }
 
+    /// A user from `PUT /api/users/NAME`: a `password`, or a `password_hash` as RabbitMQ makes
+    /// them (`rabbit_password_hashing_sha256`; "" for a user who cannot log in with a password).
     static func user(_ name: String, _ body: JSON) throws(RequestError) -> BrokerConfiguration.User {
-        guard let password = body["password"]?.stringValue else {
-            throw .badRequest("a password is required (Warren keeps plain passwords, not password_hash)")
+        let passwordHash: PasswordHash
+        if let password = body["password"]?.stringValue {
+            passwordHash = PasswordHash(password: password)
+        } else if let text = body["password_hash"]?.stringValue {
+            if let algorithm = body["hashing_algorithm"]?.stringValue, algorithm != PasswordHash.algorithm {
+                throw .badRequest("unsupported hashing_algorithm \(algorithm): Warren takes \(PasswordHash.algorithm)")
+            }
+            guard let hash = PasswordHash(base64: text) else {
+                throw .badRequest("password_hash must be base64 of a 4-byte salt and a SHA-256 digest")
+            }
+            passwordHash = hash
+        } else {
+            throw .badRequest("a password or a password_hash is required")
         }
         var tags: [String] = []
         switch body["tags"] {
@@ -209,6 +222,6 @@ extension ManagementAPI {
         case .array(let items)?: tags = items.compactMap(\.stringValue)
         default: break
         }
-        return BrokerConfiguration.User(name: name, password: password, tags: tags.filter { !$0.isEmpty })
+        return BrokerConfiguration.User(name: name, passwordHash: passwordHash, tags: tags.filter { !$0.isEmpty })
     }
 }

@@ -158,18 +158,10 @@ enum ObjectJSON {
 
     static func user(_ user: BrokerConfiguration.User) -> JSON {
         .sorted([
-            ("hashing_algorithm", .string("rabbit_password_hashing_sha256")), ("limits", .object([])),
-            ("name", .string(user.name)), ("password_hash", .string(passwordHash(user.password))),
+            ("hashing_algorithm", .string(PasswordHash.algorithm)), ("limits", .object([])),
+            ("name", .string(user.name)), ("password_hash", .string(user.passwordHash.base64)),
             ("tags", .array(user.tags.map(JSON.string))),
         ])
-    }
-
-    /// Not RabbitMQ's salted SHA-256 (Warren keeps passwords in memory only); a stable digest so
-    /// definitions exported here never carry the password itself.
-    static func passwordHash(_ password: String) -> String {
-        var hash: UInt64 = 14_695_981_039_346_656_037
-        for byte in password.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-        return Data(withUnsafeBytes(of: hash.bigEndian) { Array($0) }).base64EncodedString()
     }
 
     static func whoami(_ user: BrokerConfiguration.User) -> JSON {
