@@ -23,8 +23,13 @@ final class BrokerQueue {
     private var expiryTimerDeadline: NIODeadline?
     private var unusedTimer: Scheduled<Void>?
     private(set) var isDeleted = false
-    /// Publishing connections paused because this queue's backlog outran its consumers.
-    var flowPaused: [ObjectIdentifier: ServerConnection] = [:]
+    /// Publishing connections paused because this queue's backlog outran its consumers. Held
+    /// weakly: a connection that closes while paused is not kept alive until the queue drains.
+    var flowPaused: [ObjectIdentifier: PausedConnection] = [:]
+
+    struct PausedConnection {
+        weak var connection: ServerConnection?
+    }
     /// Messages delivered when flow control last looked, to tell a queue whose consumers are
     /// taking messages from one whose consumers are stuck.
     private var deliveredAtFlowCheck: UInt64 = 0
@@ -345,7 +350,7 @@ final class BrokerQueue {
         guard isDeleted || consumers.isEmpty || readyCount <= Self.flowLow else { return }
         let paused = flowPaused
         flowPaused = [:]
-        for connection in paused.values { connection.resumeFlow() }
+        for entry in paused.values { entry.connection?.resumeFlow() }
     }
 
     /// Called by the vhost when the queue is deleted: consumers hear a basic.cancel.

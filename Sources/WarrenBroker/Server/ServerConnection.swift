@@ -60,6 +60,8 @@ final class ServerConnection: ChannelInboundHandler {
     /// Not read from until a queue in `flowQueues` drains (or `flowLimit` passes).
     private(set) var isInFlow = false
     private var flowTimer: Scheduled<Void>?
+    /// The queues that paused this connection last, so closing takes it off their lists.
+    private var flowPausedOn: [BrokerQueue] = []
     /// The longest a publisher is paused by flow control at a time.
     static let flowLimit = TimeAmount.milliseconds(500)
     private var sentBlocked = false
@@ -178,7 +180,8 @@ final class ServerConnection: ChannelInboundHandler {
         flowQueues = []
         guard let context, !isInFlow else { return }
         isInFlow = true
-        for queue in queues { queue.flowPaused[ObjectIdentifier(self)] = self }
+        for queue in queues { queue.flowPaused[ObjectIdentifier(self)] = BrokerQueue.PausedConnection(connection: self) }
+        flowPausedOn = queues
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         flowTimer = context.eventLoop.scheduleTask(in: Self.flowLimit) { bound.value.resumeFlow() }
         updateAutoRead()
@@ -477,6 +480,9 @@ final class ServerConnection: ChannelInboundHandler {
         phase = .closed
         closeTimeout?.cancel()
         handshakeTimeout?.cancel()
+        flowTimer?.cancel()
+        for queue in flowPausedOn { queue.flowPaused[ObjectIdentifier(self)] = nil }
+        flowPausedOn = []
         releaseResources()
         broker.unregister(self)
     }

@@ -69,6 +69,49 @@ import WarrenClient
         }
     }
 
+    /// A publisher that closes while paused is taken off the queue's list at once, not kept
+    /// (and its connection with it) until the backlog drains.
+    @Test func aPausedPublisherThatClosesIsLetGo() async throws {
+        let broker = try await Broker.start(BrokerConfiguration(amqpPort: 0))
+        let url = "amqp://guest:guest@127.0.0.1:\(broker.amqpPort)/"
+        let consuming = try await AMQPConnection.connect(to: url)
+        let consumerChannel = try await consuming.openChannel()
+        try await consumerChannel.queueDeclare("flow")
+        try await consumerChannel.qos(prefetchCount: 1)
+        let consumer = try await consumerChannel.consume("flow")
+        // Takes messages, slowly: the backlog stays above the point where publishers resume.
+        let slow = Task {
+            for try await delivery in consumer {
+                try await consumerChannel.ack(deliveryTag: delivery.deliveryTag)
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let publisher = try await AMQPConnection.connect(to: url)
+        let channel = try await publisher.openChannel()
+        let body = ByteBuffer(repeating: 0x66, count: 16)
+        var paused = false
+        for batch in 0..<40 where !paused {
+            for _ in 0..<1_000 { try await channel.publish(body, routingKey: "flow") }
+            if batch >= 16 { paused = try await broker.snapshot(.connections).connections.contains { $0.inFlow } }
+        }
+        #expect(paused, "the publisher went into flow")
+        let core = broker.core
+        let pausedOnQueue = { try await core.eventLoop.submit { core.value.vhosts["/"]!.queues["flow"]!.flowPaused.count }.get() }
+        #expect(try await pausedOnQueue() == 1)
+        try? await publisher.close()
+        var left = try await pausedOnQueue()
+        for _ in 0..<100 where left > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            left = try await pausedOnQueue()
+        }
+        #expect(left == 0, "the closed connection is off the queue's list")
+        #expect(try await consumerChannel.queueDeclare("flow", passive: true).messageCount > UInt32(BrokerQueue.flowLow),
+                "while the backlog is still there")
+        slow.cancel()
+        try await consuming.close()
+        try await broker.shutdown()
+    }
+
     @Test func aStuckConsumerDoesNotPauseItsPublisher() async throws {
         try await Self.withPublisherAndConsumer(prefetch: 5) { broker, channel, consumerChannel in
             // Takes its five messages and never acks them.
