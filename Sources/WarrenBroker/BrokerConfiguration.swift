@@ -35,6 +35,10 @@ public struct BrokerConfiguration: Sendable {
     /// 0 picks a free port; ``Broker/amqpPort`` tells which.
     public var amqpPort: Int
     public var users: [User]
+    /// Users in `users` that are RabbitMQ's `default_user`: created in a fresh data directory
+    /// only. Once the directory has definitions they are as the definitions say, so deleting
+    /// guest or changing its password lasts. Other users in `users` are set at every start.
+    public var defaultUserNames: Set<String> = []
     public var virtualHosts: [String]
     public var frameMax: UInt32
     public var channelMax: UInt16

@@ -75,6 +75,9 @@ struct BrokerCommand: AsyncParsableCommand {
             host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" },
             memoryLimit: memoryLimit.flatMap(parseSize))
         configuration.dataDirectory = dataDir
+        // guest is created in a fresh data directory only, as RabbitMQ's default user; a
+        // `--user guest:...` sets it at every start like any other --user.
+        if !users.contains(where: { $0.name == "guest" && !$0.loopbackOnly }) { configuration.defaultUserNames = ["guest"] }
         if let limit = diskFreeLimit.flatMap(parseSize) { configuration.diskFreeLimit = limit }
         let broker: Broker
         do {

@@ -17,8 +17,14 @@ extension BrokerCore {
             for connection in connections.values { connection.flushConfirms() }
         }
         let definitions = recovery.definitions
-        // Users added through the management API come back; those given at start (guest,
-        // --user) keep what the command line says.
+        // Users added through the management API come back, and so do default users (guest) as
+        // they were left: changed, or deleted. Other users given at start (--user) keep what
+        // the command line says.
+        // (A file without users is from before users were stored: the defaults stay.)
+        let defaults = configuration.defaultUserNames
+        if recovery.foundDefinitions && !definitions.users.isEmpty {
+            configuration.users.removeAll { user in defaults.contains(user.name) }
+        }
         for user in definitions.users where !configuration.users.contains(where: { $0.name == user.name }) {
             configuration.users.append(user)
         }

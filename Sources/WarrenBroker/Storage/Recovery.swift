@@ -14,6 +14,8 @@ struct Recovery: @unchecked Sendable {
     }
 
     var definitions = Definitions()
+    /// The directory had a definitions file: it is not fresh.
+    var foundDefinitions = false
     var queues: [RecoveredQueue] = []
     var store: MessageStore
     /// Bytes of torn or corrupt tails that were dropped, per file.
@@ -29,6 +31,7 @@ struct Recovery: @unchecked Sendable {
 
         if let file = try DiskWriter.readFile(directory + "/definitions") {
             recovery.definitions = Definitions(records: RecordFormat.scan(file).records)
+            recovery.foundDefinitions = true
         }
 
         // Indexes: what each durable queue still holds.

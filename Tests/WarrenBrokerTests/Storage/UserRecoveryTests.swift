@@ -28,4 +28,39 @@ import WarrenClient
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         try await broker.shutdown()
     }
+
+    /// guest as `warren broker` sets it up: RabbitMQ's default user, created in a fresh data
+    /// directory only. Its password changed over the management API, and its deletion, last.
+    @Test func theDefaultUserIsCreatedOnceAndThenAsLeft() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func start() async throws -> Broker {
+            var configuration = BrokerConfiguration(amqpPort: 0)
+            configuration.dataDirectory = directory.path
+            configuration.defaultUserNames = ["guest"]
+            return try await Broker.start(configuration)
+        }
+        var broker = try await start()
+        #expect(await broker.authenticate(user: "guest", password: "guest") != nil)
+        _ = try await broker.withOperations { (operations) throws(ManagementError) in
+            operations.putUser(BrokerConfiguration.User(name: "guest", password: "changed"))
+        }
+        try await broker.shutdown()
+
+        broker = try await start()
+        #expect(await broker.authenticate(user: "guest", password: "guest") == nil)
+        let guest = await broker.authenticate(user: "guest", password: "changed")
+        #expect(guest?.loopbackOnly == true, "still loopback-only")
+        _ = try await broker.withOperations { (operations) throws(ManagementError) in
+            _ = operations.putUser(BrokerConfiguration.User(name: "admin", password: "pw"))
+            try operations.deleteUser("guest")
+        }
+        try await broker.shutdown()
+
+        broker = try await start()
+        #expect(await broker.authenticate(user: "guest", password: "changed") == nil)
+        #expect(await broker.authenticate(user: "guest", password: "guest") == nil)
+        #expect(await broker.authenticate(user: "admin", password: "pw") != nil)
+        try await broker.shutdown()
+    }
 }
