@@ -45,6 +45,7 @@ public struct BrokerConfiguration: Sendable {
     /// Seconds proposed in `connection.tune`.
     public var heartbeat: UInt16
     /// RabbitMQ's `max_message_size`: 128 MiB.
+    /// Values above 512 MiB (RabbitMQ's limit for max_message_size) act as 512 MiB.
     public var maximumMessageSize: UInt64
     /// Shown to clients in `server-properties` and by the management API.
     public var clusterName: String

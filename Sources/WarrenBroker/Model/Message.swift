@@ -12,7 +12,24 @@ struct MessageFields {
     /// 0: none (both stores count their ids from 1).
     var storeID: UInt64 = 0
     var pagedID: UInt64 = 0
-    let bodySize: Int
+    /// A large body that already has a buffer of its own (one assembled from several frames)
+    /// stays in it rather than being copied again; nil for bodies stored after the fields.
+    let largeBody: LargeBody?
+    /// At most 512 MiB (RabbitMQ's largest max_message_size). Last, so the body's bytes follow
+    /// without padding.
+    let bodySize: UInt32
+}
+
+/// A body kept in its own buffer (see ``MessageFields/largeBody``).
+final class LargeBody {
+    let buffer: ByteBuffer
+
+    init(_ buffer: ByteBuffer) {
+        self.buffer = buffer
+    }
+
+    /// Bodies at least this large in a buffer at most twice their size are kept in it.
+    static let threshold = 64 * 1024
 }
 
 /// A published message. One instance is shared by every queue it was routed to; dead lettering
@@ -21,12 +38,14 @@ struct MessageFields {
 /// The body's bytes are allocated with the object, after its fields: one allocation per message
 /// rather than three (the object, a `ByteBuffer`'s storage object and its bytes), and never a
 /// view that keeps the socket read buffer it was decoded from alive. A queued 64-byte message
-/// costs about 150 bytes of RAM this way, where the three allocations took about 300.
+/// costs about 150 bytes of RAM this way, where the three allocations took about 300. Bodies of
+/// 64 KiB and more that already have a buffer of their own keep it (``LargeBody``): copying a
+/// 100 MiB body would double the memory it takes while it is published.
 final class Message: ManagedBuffer<MessageFields, UInt8> {
     var exchange: String { header.exchange }
     var routingKey: String { header.routingKey }
     var properties: BasicProperties { header.properties }
-    var bodySize: Int { header.bodySize }
+    var bodySize: Int { Int(header.bodySize) }
     /// Every key the message is routed by: the routing key, then the CC and BCC keys it was
     /// published with (the BCC header itself is gone). Dead lettering without a dead-letter
     /// routing key routes by these again.
@@ -42,19 +61,27 @@ final class Message: ManagedBuffer<MessageFields, UInt8> {
         set { header.pagedID = newValue ?? 0 }
     }
 
-    /// A message with a copy of `body`'s readable bytes.
+    /// A message with `body`'s readable bytes: copied after the fields, or for a large body that
+    /// fills its own buffer, that buffer.
     static func make(exchange: String, routingKey: String, properties: BasicProperties, body: ByteBuffer,
                      routes: [String]? = nil) -> Message {
-        body.withUnsafeReadableBytes { bytes in
+        let size = body.readableBytes
+        // Buffers grow by powers of two, so one holding only this body is at most twice its size.
+        if size >= LargeBody.threshold && body.storageCapacity <= 2 * size {
+            return make(exchange: exchange, routingKey: routingKey, properties: properties,
+                        bodyBytes: UnsafeRawBufferPointer(start: nil, count: 0), routes: routes,
+                        large: LargeBody(body))
+        }
+        return body.withUnsafeReadableBytes { bytes in
             make(exchange: exchange, routingKey: routingKey, properties: properties, bodyBytes: bytes, routes: routes)
         }
     }
 
     static func make(exchange: String, routingKey: String, properties: BasicProperties,
-                     bodyBytes: UnsafeRawBufferPointer, routes: [String]? = nil) -> Message {
+                     bodyBytes: UnsafeRawBufferPointer, routes: [String]? = nil, large: LargeBody? = nil) -> Message {
         let fields = MessageFields(exchange: exchange, routingKey: routingKey, properties: properties,
                                    extraRoutes: routes == nil || routes! == [routingKey] ? nil : routes,
-                                   bodySize: bodyBytes.count)
+                                   largeBody: large, bodySize: UInt32(large?.buffer.readableBytes ?? bodyBytes.count))
         let buffer = create(minimumCapacity: bodyBytes.count) { _ in fields }
         buffer.withUnsafeMutablePointerToElements { elements in
             if let base = bodyBytes.baseAddress {
@@ -67,14 +94,27 @@ final class Message: ManagedBuffer<MessageFields, UInt8> {
 
     /// The body's bytes, for as long as `body` runs.
     func withBody<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try withUnsafeMutablePointerToElements { elements in
-            try body(UnsafeRawBufferPointer(start: elements, count: header.bodySize))
+        if let large = header.largeBody { return try large.buffer.withUnsafeReadableBytes(body) }
+        return try withUnsafeMutablePointerToElements { elements in
+            try body(UnsafeRawBufferPointer(start: elements, count: Int(header.bodySize)))
         }
     }
 
-    /// A copy of the body in a buffer of its own (for the paths that are not per message).
+    /// A new message with this one's body (shared if it is a large one, copied otherwise).
+    func withNewHeader(exchange: String, routingKey: String, properties: BasicProperties, routes: [String]) -> Message {
+        if let large = header.largeBody {
+            return Message.make(exchange: exchange, routingKey: routingKey, properties: properties,
+                                bodyBytes: UnsafeRawBufferPointer(start: nil, count: 0), routes: routes, large: large)
+        }
+        return withBody { body in
+            Message.make(exchange: exchange, routingKey: routingKey, properties: properties, bodyBytes: body, routes: routes)
+        }
+    }
+
+    /// The body in a buffer (a copy, but for a large body; for the paths that are not per message).
     var body: ByteBuffer {
-        withBody { ByteBuffer(bytes: $0) }
+        if let large = header.largeBody { return large.buffer }
+        return withBody { ByteBuffer(bytes: $0) }
     }
 
     /// A message as published: sender-selected distribution adds the string entries of the `CC`

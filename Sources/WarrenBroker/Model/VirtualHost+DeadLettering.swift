@@ -89,9 +89,7 @@ extension VirtualHost {
         // RabbitMQ 3.10 writes the headers of a dead-lettered message with their top-level keys
         // sorted bytewise (nested tables and arrays keep their order).
         properties.headers = Self.sortedKeys(headers)
-        return message.withBody { body in
-            Message.make(exchange: exchange, routingKey: routingKey ?? message.routingKey, properties: properties,
-                         bodyBytes: body, routes: routingKey.map { [$0] } ?? message.routes)
-        }
+        return message.withNewHeader(exchange: exchange, routingKey: routingKey ?? message.routingKey,
+                                     properties: properties, routes: routingKey.map { [$0] } ?? message.routes)
     }
 }

@@ -74,7 +74,8 @@ final class ServerConnection: ChannelInboundHandler {
     init(broker: BrokerCore, peerIsLoopback: Bool) {
         self.broker = broker
         self.handshake = ServerHandshake(configuration: broker.configuration, peerIsLoopback: peerIsLoopback)
-        self.assembler = CommandAssembler(maximumBodySize: broker.configuration.maximumMessageSize)
+        // RabbitMQ allows at most 512 MiB whatever max_message_size says; so does a Message.
+        self.assembler = CommandAssembler(maximumBodySize: min(broker.configuration.maximumMessageSize, 512 << 20))
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }

@@ -17,6 +17,26 @@ import WarrenWire
         #expect(message.withBody { Array($0) } == Array("the body".utf8))
     }
 
+    /// A large body that fills its own buffer (assembled from several frames) is kept, not
+    /// copied; a large one that is a view into a bigger buffer is copied out.
+    @Test func largeBodiesKeepTheirOwnBuffer() {
+        let assembled = ByteBuffer(repeating: 7, count: 200_000)
+        let kept = Message.make(exchange: "", routingKey: "q", properties: BasicProperties(), body: assembled)
+        #expect(kept.bodySize == 200_000)
+        #expect(kept.body.readableAddress == assembled.readableAddress)
+        #expect(kept.withBody { $0.allSatisfy { $0 == 7 } })
+        let dead = kept.withNewHeader(exchange: "dlx", routingKey: "k", properties: BasicProperties(), routes: ["k"])
+        #expect(dead.body == assembled && dead.body.readableAddress == assembled.readableAddress)
+
+        var segment = ByteBuffer(repeating: 1, count: 1_000_000)
+        segment.setRepeatingByte(9, count: 100_000, at: 500_000)
+        let slice = segment.getSlice(at: 500_000, length: 100_000)!
+        let copied = Message.make(exchange: "", routingKey: "q", properties: BasicProperties(), body: slice)
+        #expect(copied.bodySize == 100_000)
+        #expect(copied.body.readableAddress != segment.readableAddress)
+        #expect(copied.withBody { $0.allSatisfy { $0 == 9 } })
+    }
+
     @Test func anEmptyBody() {
         let message = Message.make(exchange: "", routingKey: "q", properties: BasicProperties(), body: ByteBuffer())
         #expect(message.bodySize == 0)
@@ -42,6 +62,11 @@ import WarrenWire
         #expect(copied.routes == ["q", "cc"])
     }
 
+    /// 76 bytes of fields, then the body: a 64-byte message is one 156-byte allocation.
+    @Test func theFieldsLeaveNoPaddingBeforeTheBody() {
+        #expect(MemoryLayout<MessageFields>.size == 76)
+    }
+
     @Test func aQueueSlotIsFortyBytes() {
         #expect(MemoryLayout<QueueStorage.Slot>.stride == 40)
         #expect(MemoryLayout<QueueStorage.Slot?>.stride == 40)
@@ -65,4 +90,9 @@ import WarrenWire
         paged.expiresAt = deadline
         #expect(paged.expiresAt == deadline)
     }
+}
+
+extension ByteBuffer {
+    /// Where the readable bytes are, to tell a shared buffer from a copy.
+    fileprivate var readableAddress: Int { withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) } }
 }
