@@ -30,15 +30,11 @@ func main() {
 }
 
 func run(url string, duration time.Duration, size int) error {
-	consumerConnection, err := amqp.Dial(url)
+	consumerConnection, consumerChannel, err := open(url)
 	if err != nil {
 		return err
 	}
 	defer consumerConnection.Close()
-	consumerChannel, err := consumerConnection.Channel()
-	if err != nil {
-		return err
-	}
 	queue, err := consumerChannel.QueueDeclare("", false, false, false, false, nil)
 	if err != nil {
 		return err
@@ -54,15 +50,11 @@ func run(url string, duration time.Duration, size int) error {
 		}
 	}()
 
-	publisherConnection, err := amqp.Dial(url)
+	publisherConnection, publisherChannel, err := open(url)
 	if err != nil {
 		return err
 	}
 	defer publisherConnection.Close()
-	publisherChannel, err := publisherConnection.Channel()
-	if err != nil {
-		return err
-	}
 	body := make([]byte, size)
 	for i := range body {
 		body[i] = 'g'
@@ -93,4 +85,18 @@ func run(url string, duration time.Duration, size int) error {
 	}
 	fmt.Println(string(line))
 	return nil
+}
+
+// open dials a connection of its own and opens a channel on it.
+func open(url string) (*amqp.Connection, *amqp.Channel, error) {
+	connection, err := amqp.Dial(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	channel, err := connection.Channel()
+	if err != nil {
+		connection.Close()
+		return nil, nil, err
+	}
+	return connection, channel, nil
 }

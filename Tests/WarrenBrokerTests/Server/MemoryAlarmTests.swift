@@ -70,12 +70,6 @@ import WarrenClient
         try await connection.close()
         try await broker.shutdown()
     }
-
-    @Test func bothAlarmsAreNamedInOneReason() {
-        #expect(BrokerCore.blockReason(memory: true, disk: false) == "low on memory")
-        #expect(BrokerCore.blockReason(memory: false, disk: true) == "low on disk")
-        #expect(BrokerCore.blockReason(memory: true, disk: true) == "low on disk & memory")
-    }
 }
 
 @Suite struct DiskAlarmTests {
