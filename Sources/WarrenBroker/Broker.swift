@@ -176,12 +176,17 @@ public final class Broker: Sendable {
 
     /// Binds the AMQP listener and starts serving.
     public static func start(_ configuration: BrokerConfiguration) async throws -> Broker {
-        // Recovery reads files with blocking calls, so it runs here, before the loop serves anyone.
-        let recovered = try configuration.dataDirectory.map { directory in
-            let writer = DiskWriter()
-            let recovery = try Recovery.recover(directory: directory, segmentSize: configuration.segmentSize,
-                                                writer: writer)
-            return (directory, recovery, writer)
+        // Recovery reads files with blocking calls (seconds for 100,000 messages), so it runs on
+        // a thread pool, not on Swift concurrency's few shared threads, before the loop serves
+        // anyone.
+        var recovered: (String, Recovery, DiskWriter)?
+        if let directory = configuration.dataDirectory {
+            let segmentSize = configuration.segmentSize
+            recovered = try await NIOThreadPool.singleton.runIfActive {
+                let writer = DiskWriter()
+                let recovery = try Recovery.recover(directory: directory, segmentSize: segmentSize, writer: writer)
+                return (directory, recovery, writer)
+            }
         }
         // One event loop owns every queue, exchange and connection: no locks on any message path.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -27,6 +27,12 @@ public enum PerfRun {
             for index in 0..<configuration.consumers {
                 subscriptions.append(try await subscribe(index: index, configuration, topology, connections))
             }
+            // Producers connect before the clock starts too: a run of N seconds publishes for N
+            // seconds however long connecting took.
+            var producers: [AMQPChannel] = []
+            for _ in 0..<configuration.producers {
+                producers.append(try await openProducer(configuration, connections))
+            }
             let start = NIODeadline.now()
             let deadline = configuration.duration > 0 ? start + .nanoseconds(Int64(configuration.duration * 1e9)) : nil
             let expected = configuration.messageCount > 0 && configuration.consumers > 0
@@ -35,9 +41,9 @@ public enum PerfRun {
                 for (channel, consumer) in subscriptions {
                     group.addTask { try await consume(channel, consumer, configuration, counters) }
                 }
-                for index in 0..<configuration.producers {
+                for (index, channel) in producers.enumerated() {
                     group.addTask {
-                        try await produce(index: index, configuration, topology, counters, connections, deadline)
+                        try await produce(index: index, channel, configuration, topology, counters, deadline)
                         producersDone.withLockedValue { $0 += 1 }
                     }
                 }
@@ -137,15 +143,22 @@ public enum PerfRun {
         }
     }
 
-    private static func produce(
-        index: Int, _ configuration: PerfConfiguration, _ topology: PerfTopology, _ counters: PerfCounters,
-        _ connections: ConnectionRegistry, _ deadline: NIODeadline?
-    ) async throws {
+    /// A producer's connection and channel, in confirm mode if the run asks for confirms.
+    private static func openProducer(
+        _ configuration: PerfConfiguration, _ connections: ConnectionRegistry
+    ) async throws -> AMQPChannel {
         let connection = try await AMQPConnection.connect(to: configuration.url)
         await connections.add(connection)
         let channel = try await connection.openChannel()
+        if configuration.confirmWindow > 0 { try await channel.confirmSelect() }
+        return channel
+    }
+
+    private static func produce(
+        index: Int, _ channel: AMQPChannel, _ configuration: PerfConfiguration, _ topology: PerfTopology,
+        _ counters: PerfCounters, _ deadline: NIODeadline?
+    ) async throws {
         let window = UInt64(configuration.confirmWindow)
-        if window > 0 { try await channel.confirmSelect() }
         let route = topology.route(toQueue: index % topology.queues.count)
         var properties = BasicProperties()
         if configuration.persistent { properties.deliveryMode = 2 }

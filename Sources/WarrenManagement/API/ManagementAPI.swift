@@ -85,9 +85,12 @@ final class ManagementAPI: Sendable {
     }
 
     /// Samples the broker's counters now (the sampler task calls this every interval).
-    func sample() async {
-        guard let snapshot = try? await broker.snapshot(.all) else { return }
+    /// Records one sample; returns how many queues it covered.
+    @discardableResult
+    func sample() async -> Int {
+        guard let snapshot = try? await broker.snapshot(.all) else { return 0 }
         sampler.record(snapshot, node: NodeMetrics.read(snapshot))
+        return snapshot.queues.count
     }
 
     /// `amq.default` in a URL means the default exchange, as in RabbitMQ.

@@ -128,16 +128,18 @@ import WarrenWire
     /// Random deliveries, acks, requeues and publishes against the obvious model: the ready
     /// messages are always exactly the ones not taken, in sequence order.
     ///
-    /// Seconds of work in a debug build: it yields now and then, so the few threads Swift
-    /// concurrency shares among all the tests are not held from the tests that wait on sockets.
+    /// Seconds of work in a debug build: it runs on a thread of its own (``DedicatedThread``).
     @Test(arguments: Mode.allCases) func randomInterleavingsMatchTheModel(mode: Mode) async {
+        await withTaskExecutorPreference(DedicatedThread.shared) { Self.randomInterleavings(mode: mode) }
+    }
+
+    static func randomInterleavings(mode: Mode) {
         var rng = TopicRouterScaleTests.SeededGenerator(state: 7)
         let storage = Self.makeStorage(mode)
         var next: UInt64 = 1
         var ready: [UInt64] = []
         var unacked: [QueueEntry] = []
         for step in 0..<5_000 {
-            if step % 64 == 0 { await Task.yield() }
             switch Int.random(in: 0..<10, using: &rng) {
             case 0...2:
                 storage.append(Self.entry(next, size: Int(next % 7)))

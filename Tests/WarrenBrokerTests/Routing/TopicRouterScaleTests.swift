@@ -5,8 +5,8 @@ import WarrenWire
 /// The trie against a plain recursive matcher, over 10,000 random bindings: the same queues for
 /// every key, before and after removing half of the bindings. Correctness only, no timing.
 ///
-/// Seconds of work in a debug build: the tests yield now and then, so the few threads Swift
-/// concurrency shares among all the tests are not held from the tests that wait on sockets.
+/// Seconds of work in a debug build: the two big tests run on a thread of their own
+/// (``DedicatedThread``).
 @Suite struct TopicRouterScaleTests {
     /// RabbitMQ's semantics written the obvious way: exponential in the worst case, but plainly right.
     static func referenceMatch(_ pattern: ArraySlice<Substring>, _ key: ArraySlice<Substring>) -> Bool {
@@ -57,6 +57,10 @@ import WarrenWire
     }
 
     @Test func tenThousandRandomBindingsAgreeWithTheReference() async {
+        await withTaskExecutorPreference(DedicatedThread.shared) { Self.randomBindings() }
+    }
+
+    static func randomBindings() {
         var rng = SeededGenerator(state: 20_240_601)
         let router = TopicRouter()
         var bindings: [(pattern: String, queue: String)] = []
@@ -69,11 +73,10 @@ import WarrenWire
         }
         let keys = (0..<200).map { _ in Self.randomKey(&rng) } + ["", "a", "a.b.c.d.e.f", ".", "h.h.h.h.h.h"]
 
-        func check(_ live: [(pattern: String, queue: String)]) async {
+        func check(_ live: [(pattern: String, queue: String)]) {
             let compiled = live.map { (Self.words($0.pattern)[...], $0.queue) }
             var keysThatMatch = 0
             for key in keys {
-                await Task.yield()
                 let keyWords = Self.words(key)[...]
                 let expected = Set(compiled.filter { Self.referenceMatch($0.0, keyWords) }.map(\.1))
                 let actual = TopicRouterTests.route(router, key)
@@ -83,7 +86,7 @@ import WarrenWire
             // Not a vacuous comparison of empty sets.
             #expect(keysThatMatch > keys.count / 2)
         }
-        await check(bindings)
+        check(bindings)
 
         // Remove every other binding; the rest must route exactly as before.
         var kept: [(pattern: String, queue: String)] = []
@@ -95,14 +98,17 @@ import WarrenWire
                 kept.append(binding)
             }
         }
-        await check(kept)
+        check(kept)
     }
 
     /// Many distinct bindings under one prefix, each reaching its own queue.
     @Test func tenThousandDistinctKeys() async {
+        await withTaskExecutorPreference(DedicatedThread.shared) { Self.distinctKeys() }
+    }
+
+    static func distinctKeys() {
         let router = TopicRouter()
         for index in 0..<10_000 {
-            if index % 500 == 0 { await Task.yield() }
             router.add(TopicRouterTests.binding("stock.\(index % 100).\(index)", "q\(index)"))
         }
         router.add(TopicRouterTests.binding("stock.7.#", "all-7"))
@@ -112,10 +118,7 @@ import WarrenWire
         #expect(TopicRouterTests.route(router, "stock.7") == ["all-7"])
         #expect(TopicRouterTests.route(router, "stock.8.107").isEmpty)
         #expect(TopicRouterTests.route(router, "stock.99.9999.x").isEmpty)
-        for index in 0..<10_000 {
-            if index % 500 == 0 { await Task.yield() }
-            router.remove(TopicRouterTests.binding("stock.\(index % 100).\(index)", "q\(index)"))
-        }
+        for index in 0..<10_000 { router.remove(TopicRouterTests.binding("stock.\(index % 100).\(index)", "q\(index)")) }
         #expect(TopicRouterTests.route(router, "stock.42.4242") == ["by-id"])
         #expect(TrieInspector.nodeCount(router) == 6)
     }

@@ -19,7 +19,7 @@ import WarrenWire
         var confirmedLastRound: [Int] = []
         var publishedLastRound = 0..<0
         for round in 0...20 {
-            let child = try ChildBroker(dataDirectory: directory.path)
+            let child = try await ChildBroker.start(dataDirectory: directory.path)
             defer { child.kill() }
             let connection = try await AMQPConnection.connect(to: "amqp://guest:guest@127.0.0.1:\(child.port)/")
             let setup = try await connection.openChannel()
@@ -113,7 +113,18 @@ final class ChildBroker: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/warren").path
     }
 
-    init(dataDirectory: String, arguments extra: [String] = []) throws {
+    /// Starts the child and waits for it to name its ports, on a thread of its own: the child
+    /// recovers its data directory first (seconds, in a debug build), and reading its output
+    /// blocks, which would hold one of Swift concurrency's few shared threads meanwhile.
+    static func start(dataDirectory: String, arguments: [String] = []) async throws -> ChildBroker {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try ChildBroker(dataDirectory: dataDirectory, arguments: arguments) })
+            }.start()
+        }
+    }
+
+    private init(dataDirectory: String, arguments extra: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw ChildBrokerError(description: "no \(Self.binary): run swift build --build-tests first")
         }

@@ -80,7 +80,7 @@ import WarrenWire
     @Test(.timeLimit(.minutes(10))) func twoHundredFiftySixMiBThroughAThirtyTwoMiBBroker() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let child = try ChildBroker(dataDirectory: directory.path, arguments: ["--memory-limit", "32MiB"])
+        let child = try await ChildBroker.start(dataDirectory: directory.path, arguments: ["--memory-limit", "32MiB"])
         defer { child.kill() }
         let observations = Observations()
         let sampler = Task {

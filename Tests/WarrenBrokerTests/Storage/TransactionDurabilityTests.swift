@@ -12,7 +12,7 @@ import WarrenWire
         defer { directory.remove() }
         let commits = 40
         for round in 0..<3 {
-            let child = try ChildBroker(dataDirectory: directory.path)
+            let child = try await ChildBroker.start(dataDirectory: directory.path)
             let connection = try await AMQPConnection.connect(to: "amqp://guest:guest@127.0.0.1:\(child.port)/")
             let channel = try await connection.openChannel()
             try await channel.queueDeclare("tx", durable: true)
@@ -26,7 +26,7 @@ import WarrenWire
             }
             child.kill()
         }
-        let child = try ChildBroker(dataDirectory: directory.path)
+        let child = try await ChildBroker.start(dataDirectory: directory.path)
         defer { child.kill() }
         let connection = try await AMQPConnection.connect(to: "amqp://guest:guest@127.0.0.1:\(child.port)/")
         let channel = try await connection.openChannel()
