@@ -139,7 +139,7 @@ import WarrenWire
         var next: UInt64 = 1
         var ready: [UInt64] = []
         var unacked: [QueueEntry] = []
-        for step in 0..<5_000 {
+        for step in 0..<2_500 {
             switch Int.random(in: 0..<10, using: &rng) {
             case 0...2:
                 storage.append(Self.entry(next, size: Int(next % 7)))

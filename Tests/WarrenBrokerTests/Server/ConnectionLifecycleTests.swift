@@ -16,7 +16,7 @@ import WarrenWire
     @Test func silentClientIsDroppedAfterTheHandshakeTimeout() async throws {
         try await withHealthyBroker(Self.configuration(handshakeTimeout: .seconds(3))) { broker, _ in
             let raw = try await RawAMQPConnection.connect(port: broker.amqpPort)
-            let left = try await raw.waitUntilClosed(timeout: .seconds(10))
+            let left = try await raw.waitUntilClosed(timeout: .seconds(20))
             #expect(left.isEmpty, "the broker wrote \(left.count) bytes to a client that sent nothing")
         }
     }
@@ -26,7 +26,7 @@ import WarrenWire
             let raw = try await RawAMQPConnection.connect(port: broker.amqpPort)
             try await raw.write(ProtocolHeader.bytes)
             try await raw.expect("connection.start") { if case .connectionStart = $0 { true } else { false } }
-            try await raw.waitUntilClosed(timeout: .seconds(10))
+            try await raw.waitUntilClosed(timeout: .seconds(20))
         }
     }
 
@@ -62,7 +62,7 @@ import WarrenWire
             let raw = try await RawAMQPConnection.open(port: broker.amqpPort, heartbeat: 1)
             try await raw.send(ConnectionClose(replyCode: 200, replyText: "bye", classID: 0, methodID: 0))
             try await raw.expect("connection.close-ok") { if case .connectionCloseOk = $0 { true } else { false } }
-            try await raw.waitUntilClosed(timeout: .seconds(4))
+            try await raw.waitUntilClosed(timeout: .seconds(20))
         }
     }
 }

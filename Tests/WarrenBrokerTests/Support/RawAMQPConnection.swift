@@ -13,7 +13,9 @@ final class RawAMQPConnection: Sendable {
         var description: String
     }
 
-    static let defaultTimeout = TimeAmount.seconds(5)
+    /// Long: it only bounds a wait for something that does happen, and on a loaded 2-core machine
+    /// running the whole suite a reply can take seconds.
+    static let defaultTimeout = TimeAmount.seconds(20)
 
     let channel: any Channel
     private let collector: NIOLoopBound<ByteCollector>
