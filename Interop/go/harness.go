@@ -121,8 +121,8 @@ func closedWith(what string, c chan *amqp.Error, code int, text string) {
 			fail("%s: closed without an error, want %d %q", what, code, text)
 		}
 		amqpErr(what, e, code, text)
-	case <-time.After(5 * time.Second):
-		fail("%s: still open after 5s, want %d %q", what, code, text)
+	case <-time.After(waitLimit):
+		fail("%s: still open after %v, want %d %q", what, waitLimit, code, text)
 	}
 }
 
@@ -169,8 +169,8 @@ func (c *confirmer) wait() []bool {
 				fail("channel closed after %d of %d confirms", len(acks), c.pending)
 			}
 			acks = append(acks, conf.Ack)
-		case <-time.After(5 * time.Second):
-			fail("only %d of %d confirms", len(acks), c.pending)
+		case <-time.After(waitLimit):
+			fail("only %d of %d confirms after %v", len(acks), c.pending, waitLimit)
 		}
 	}
 	c.pending = 0
@@ -220,6 +220,10 @@ func count(ch *amqp.Channel, queue string) int {
 	return q.Messages
 }
 
+// waitLimit bounds waits for what must happen (a confirm, a delivery, a close): long, because it
+// only guards against hangs, and a broker on a busy 2-core machine can take seconds.
+const waitLimit = 20 * time.Second
+
 func recv(what string, d <-chan amqp.Delivery) amqp.Delivery {
 	select {
 	case m, ok := <-d:
@@ -227,8 +231,8 @@ func recv(what string, d <-chan amqp.Delivery) amqp.Delivery {
 			fail("%s: consumer channel closed", what)
 		}
 		return m
-	case <-time.After(3 * time.Second):
-		fail("%s: no delivery within 3s", what)
+	case <-time.After(waitLimit):
+		fail("%s: no delivery within %v", what, waitLimit)
 	}
 	return amqp.Delivery{}
 }
