@@ -522,8 +522,10 @@ final class ServerConnection: ChannelInboundHandler {
         // A blocked connection is not read from, so its silence is ours, not the client's.
         silentTicks = didRead || isBlocked || isInFlow ? 0 : silentTicks + 1
         didRead = false
-        // Two heartbeat intervals of silence: the client is gone. RabbitMQ just drops the socket.
-        if silentTicks >= 4 { closeSocket() }
+        // Five silent half-interval ticks, 2.5 to 3 intervals since the last byte read: the
+        // client is gone. RabbitMQ's receiver drops after two missed once-an-interval checks,
+        // 2 to 3 intervals of silence; it just drops the socket.
+        if silentTicks >= 5 { closeSocket() }
     }
 
     /// Broker shutdown: tell the client why, as RabbitMQ does.

@@ -181,7 +181,8 @@ extension AMQPConnectionHandler {
     // MARK: Heartbeats
 
     /// Sends a heartbeat after half an interval without writes and gives up on the broker after
-    /// two intervals without reads, checking every half interval.
+    /// five half-interval checks without reads (2.5 to 3 intervals of silence), as the broker
+    /// does.
     func startHeartbeats(_ seconds: UInt16, context: ChannelHandlerContext) {
         guard seconds > 0 else { return }
         let half = TimeAmount.milliseconds(Int64(seconds) * 500)
@@ -200,7 +201,7 @@ extension AMQPConnectionHandler {
         didWrite = false
         silentTicks = didRead ? 0 : silentTicks + 1
         didRead = false
-        if silentTicks >= 4 {
+        if silentTicks >= 5 {
             fail(.missedHeartbeats(intervalSeconds: seconds), sendClose: nil)
         }
     }

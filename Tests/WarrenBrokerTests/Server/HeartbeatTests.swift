@@ -20,7 +20,7 @@ import WarrenWire
                 }
             }
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed >= .milliseconds(1500), "dropped after \(elapsed), before two intervals")
+            #expect(elapsed >= .seconds(2), "dropped after \(elapsed), before two intervals")
             // Dropped, not kept: how soon past two intervals depends on how busy the machine is.
             #expect(elapsed <= .seconds(15), "dropped after \(elapsed)")
             #expect(heartbeats >= 1, "the broker sent no heartbeat while both sides were silent")
@@ -59,12 +59,14 @@ import WarrenWire
         }
     }
 
-    /// Traffic counts as life: a peer that keeps sending methods needs no heartbeats.
+    /// Traffic counts as life: a peer that keeps sending methods needs no heartbeats. A 2 s
+    /// interval leaves a loaded machine seconds of slack between methods; the loop outlasts two
+    /// intervals.
     @Test func peerSendingMethodsStaysConnected() async throws {
         try await withHealthyBroker { broker, _ in
-            let raw = try await RawAMQPConnection.open(port: broker.amqpPort, heartbeat: 1)
+            let raw = try await RawAMQPConnection.open(port: broker.amqpPort, heartbeat: 2)
             try await raw.openChannel(1)
-            for _ in 0..<8 {
+            for _ in 0..<14 {
                 try await raw.send(QueueDeclare(queue: "beat"), channel: 1)
                 try await raw.expect("queue.declare-ok") { if case .queueDeclareOk = $0 { true } else { false } }
                 try await Task.sleep(for: .milliseconds(400))

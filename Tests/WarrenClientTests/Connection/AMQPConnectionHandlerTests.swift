@@ -207,7 +207,10 @@ struct AMQPConnectionHandlerTests {
         try h.send(bytes: [8, 0, 0, 0, 0, 0, 0, 0xCE])
         h.loop.advanceTime(by: .seconds(20))
         #expect(h.channel.isActive)
-        // Two whole intervals of silence after the last check that saw a read.
+        // Two intervals of silence after the last check that saw a read (t = 25 s) are not
+        // enough; two and a half are.
+        h.loop.advanceTime(by: .seconds(5))
+        #expect(h.channel.isActive)
         h.loop.advanceTime(by: .seconds(5))
         #expect(!h.channel.isActive)
         #expect(h.closedError == .missedHeartbeats(intervalSeconds: 10))
