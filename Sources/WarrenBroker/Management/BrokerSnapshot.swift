@@ -85,6 +85,14 @@ package struct QueueSnapshot: Sendable {
     package var persistent: Int
     package var persistentBytes: Int
     package var states: MessageStateCounts
+    /// Body bytes of the ready messages in RAM (alphas); unacked messages are always in RAM.
+    package var readyRAMBytes: Int
+    /// Transient messages in the delta run, and their bytes (RabbitMQ 3.10's messages_paged_out).
+    package var pagedOutTransient: Int
+    package var pagedOutTransientBytes: Int
+    /// What the queue holds in RAM as the pager counts it: bodies and bookkeeping of alphas and
+    /// unacked messages, positions of betas and gammas.
+    package var residentMemory: Int
     package var consumers: Int
     /// 1 when a consumer could take the head message now (or nothing waits), 0 when messages wait
     /// for consumers that cannot take them; 0 without consumers, as RabbitMQ reports it.
@@ -94,13 +102,14 @@ package struct QueueSnapshot: Sendable {
     package var exclusiveConsumerTag: String?
     package var singleActiveConsumerTag: String?
     package var stats: QueueStatistics
-    /// An estimate of what the queue holds in memory: bodies, per-entry bookkeeping, the queue itself.
-    package var memory: Int {
-        Self.baseMemory + readyBytes + unackedBytes + (ready + unacked) * Self.entryOverhead
-    }
+    /// Messages whose bodies are in RAM: alphas and unacked (RabbitMQ's messages_ram).
+    package var messagesRAM: Int { states.alpha + unacked }
+    /// Their body bytes (RabbitMQ's message_bytes_ram).
+    package var messageBytesRAM: Int { readyRAMBytes + unackedBytes }
+    /// An estimate of what the queue holds in memory: what the pager counts, and the queue itself.
+    package var memory: Int { Self.baseMemory + residentMemory }
 
     static let baseMemory = 2_048
-    static let entryOverhead = 96
 
     package var messages: Int { ready + unacked }
 }

@@ -69,6 +69,11 @@ final class BrokerQueue {
     var readyPersistentCount: Int { storage.reduce(0) { $0 + $1.persistentCount } }
     var readyPersistentBytes: Int { storage.reduce(0) { $0 + $1.persistentBytes } }
     var stateCounts: MessageStateCounts { storage.reduce(MessageStateCounts()) { $0 + $1.stateCounts } }
+    /// Body bytes of ready messages held in RAM (the alphas).
+    var readyRAMBytes: Int { storage.reduce(0) { $0 + $1.alphaBytes } }
+    var pagedOutTransient: (count: Int, bytes: Int) {
+        storage.reduce((0, 0)) { ($0.0 + $1.pagedOutTransient.count, $0.1 + $1.pagedOutTransient.bytes) }
+    }
     /// What this queue holds in RAM, as the pager counts it: ready messages in their states, and
     /// unacked ones (always in RAM).
     var memory: Int { storage.reduce(unackedMemory) { $0 + $1.memory } }

@@ -101,6 +101,8 @@ final class QueueStorage {
     private(set) var persistentCount = 0
     private(set) var persistentBytes = 0
     private(set) var alphas = 0
+    /// Body bytes of the alphas (RabbitMQ's ram_bytes, for ready messages).
+    private(set) var alphaBytes = 0
     private(set) var betas = 0
     private(set) var gammas = 0
     private var backAlphas = 0
@@ -128,6 +130,11 @@ final class QueueStorage {
     }
 
     var isEmpty: Bool { count == 0 }
+    /// Transient messages in the delta run and their body bytes: what RabbitMQ 3.10 reports as
+    /// messages_paged_out and message_bytes_paged_out (delta's transient count).
+    var pagedOutTransient: (count: Int, bytes: Int) {
+        (delta.count - delta.persistentCount, delta.bytes - delta.persistentBytes)
+    }
     var stateCounts: MessageStateCounts {
         MessageStateCounts(alpha: alphas, beta: betas, gamma: gammas, delta: delta.count,
                            q1: backAlphas, q2: back.count - backAlphas)
@@ -150,6 +157,7 @@ final class QueueStorage {
         switch slot.body {
         case .resident:
             alphas += sign
+            alphaBytes += sign * slot.size
             cost = Pager.memory(ofResident: slot.size)
         case .paged:
             if slot.indexOnDisk { gammas += sign } else { betas += sign }

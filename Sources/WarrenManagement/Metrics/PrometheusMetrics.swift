@@ -28,10 +28,10 @@ struct PrometheusMetrics: Sendable {
         gauge("rabbitmq_queue_messages", sum(\.messages), "Sum of ready and unacknowledged messages - total queue depth")
         gauge("rabbitmq_queue_consumers", sum(\.consumers), "Consumers on a queue")
         gauge("rabbitmq_queue_process_memory_bytes", sum(\.memory), "Memory in bytes used by the queues (estimated)")
-        gauge("rabbitmq_queue_messages_ram", sum(\.messages), "Ready and unacknowledged messages stored in memory")
-        gauge("rabbitmq_queue_messages_ram_bytes", sum { $0.readyBytes + $0.unackedBytes },
+        gauge("rabbitmq_queue_messages_ram", sum(\.messagesRAM), "Ready and unacknowledged messages stored in memory")
+        gauge("rabbitmq_queue_messages_ram_bytes", sum(\.messageBytesRAM),
               "Size of ready and unacknowledged messages stored in memory")
-        gauge("rabbitmq_queue_messages_ready_ram", sum(\.ready), "Ready messages stored in memory")
+        gauge("rabbitmq_queue_messages_ready_ram", sum(\.states.alpha), "Ready messages stored in memory")
         gauge("rabbitmq_queue_messages_unacked_ram", sum(\.unacked), "Unacknowledged messages stored in memory")
         gauge("rabbitmq_queue_messages_persistent", sum(\.persistent), "Persistent messages")
         gauge("rabbitmq_queue_messages_persistent_bytes", sum(\.persistentBytes),
@@ -41,9 +41,9 @@ struct PrometheusMetrics: Sendable {
         gauge("rabbitmq_queue_messages_ready_bytes", sum(\.readyBytes), "Size in bytes of ready messages")
         gauge("rabbitmq_queue_messages_unacked_bytes", sum(\.unackedBytes),
               "Size in bytes of all unacknowledged messages")
-        gauge("rabbitmq_queue_messages_paged_out", sum { $0.states.beta + $0.states.gamma + $0.states.delta },
-              "Messages paged out to disk")
-        gauge("rabbitmq_queue_messages_paged_out_bytes", 0, "Size in bytes of messages paged out to disk")
+        gauge("rabbitmq_queue_messages_paged_out", sum(\.pagedOutTransient), "Messages paged out to disk")
+        gauge("rabbitmq_queue_messages_paged_out_bytes", sum(\.pagedOutTransientBytes),
+              "Size in bytes of messages paged out to disk")
         counter("rabbitmq_queue_messages_published_total", sumStats(\.published), "Total number of messages published to queues")
 
         let t = snapshot.channelTotals

@@ -62,10 +62,14 @@ public struct MessageStates: Sendable, Hashable, Codable {
             states.notInMemory = q2 + q3 + (status.deltaCount ?? 0)
             return states
         }
-        if let ram = queue.messagesRAM, let pagedOut = queue.messagesPagedOut {
+        // messages_paged_out counts only the transient messages in delta, so a persistent
+        // backlog on disk shows there as 0: what is not in RAM is messages - messages_ram.
+        if let ram = queue.messagesRAM,
+           let notInMemory = queue.messages.map({ max(0, $0 - ram) }) ?? queue.messagesPagedOut
+        {
             var states = MessageStates(precision: .ramVersusPagedOut)
             states.inMemory = ram
-            states.notInMemory = pagedOut
+            states.notInMemory = notInMemory
             return states
         }
         return MessageStates(precision: .unknown)

@@ -9,8 +9,9 @@ import WarrenWire
 
 /// `warren broker --memory-limit 32MiB` as a child process takes 256 MiB into a queue nobody
 /// consumes from. Its resident memory stays near the limit, the management API shows messages
-/// moving through beta and gamma to delta, a consumer then gets every message back in order
-/// and intact, and the paging files are gone afterwards.
+/// moving through beta and gamma to delta (with RAM and paged-out figures that agree with the
+/// states), a consumer then gets every message back in order and intact, and the paging files
+/// are gone afterwards.
 @Suite(.serialized) struct PagingTests {
     static let limit = 32 << 20
     static let bodySize = 4096
@@ -22,14 +23,18 @@ import WarrenWire
         private var _maxAnonymous = 0
         private var _seen: Set<String> = []
         private var _samples = 0
+        private var _disagreements: [String] = []
 
-        func record(anonymous: Int, states: [String: Int]) {
+        func record(anonymous: Int, sample: Sample) {
             lock.withLock {
                 _maxAnonymous = max(_maxAnonymous, anonymous)
-                for (state, count) in states where count > 0 { _seen.insert(state) }
+                for (state, count) in sample.states where count > 0 { _seen.insert(state) }
+                if let disagreement = sample.disagreement, _disagreements.count < 5 { _disagreements.append(disagreement) }
                 _samples += 1
             }
         }
+
+        var disagreements: [String] { lock.withLock { _disagreements } }
 
         var maxAnonymous: Int { lock.withLock { _maxAnonymous } }
         var seen: Set<String> { lock.withLock { _seen } }
@@ -55,8 +60,37 @@ import WarrenWire
             && body.getInteger(at: body.readerIndex + bodySize - 1, as: UInt8.self) == UInt8(index % 251)
     }
 
-    /// The queue's message_states from the management API.
-    static func states(_ child: ChildBroker, queue: String) async -> [String: Int] {
+    /// One GET of the queue: its message_states and the RAM and paged-out figures beside them.
+    struct Sample {
+        var states: [String: Int] = [:]
+        var figures: [String: Int] = [:]
+
+        /// What does not add up, as RabbitMQ defines the figures: messages_ram counts ready
+        /// messages in RAM (alphas) and unacked ones; messages_paged_out counts the transient
+        /// messages in delta.
+        var disagreement: String? {
+            guard !states.isEmpty else { return nil }
+            let alpha = states["alpha"] ?? 0
+            let unacked = figures["messages_unacknowledged"] ?? 0
+            let pagedOut = figures["messages_paged_out"] ?? 0
+            let checks: [(String, Bool)] = [
+                ("messages_ready_ram", figures["messages_ready_ram"] == alpha),
+                ("messages_ram", figures["messages_ram"] == alpha + unacked),
+                ("message_bytes_ram", figures["message_bytes_ram"]
+                    == alpha * PagingTests.bodySize + (figures["message_bytes_unacknowledged"] ?? 0)),
+                ("messages_paged_out", pagedOut <= states["delta"] ?? 0),
+                ("message_bytes_paged_out", figures["message_bytes_paged_out"] == pagedOut * PagingTests.bodySize),
+            ]
+            let failed = checks.filter { !$0.1 }.map(\.0)
+            return failed.isEmpty ? nil : "\(failed) disagree with \(states) in \(figures)"
+        }
+    }
+
+    static let figureNames = ["messages_ready_ram", "messages_unacknowledged_ram", "messages_ram",
+                              "messages_unacknowledged", "message_bytes_ram", "message_bytes_unacknowledged",
+                              "messages_paged_out", "message_bytes_paged_out"]
+
+    static func sample(_ child: ChildBroker, queue: String) async -> Sample {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(child.managementPort)/api/queues/%2F/\(queue)")!)
         request.setValue("Basic " + Data("guest:guest".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
         request.timeoutInterval = 5
@@ -64,8 +98,10 @@ import WarrenWire
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let status = object["backing_queue_status"] as? [String: Any],
               let states = status["message_states"] as? [String: Int]
-        else { return [:] }
-        return states
+        else { return Sample() }
+        var sample = Sample(states: states)
+        for name in figureNames { sample.figures[name] = object[name] as? Int }
+        return sample
     }
 
     /// Anonymous resident memory (heap and stacks, not the mapped program) of a process.
@@ -85,8 +121,8 @@ import WarrenWire
         let observations = Observations()
         let sampler = Task {
             while !observations.stopped {
-                let states = await Self.states(child, queue: "paging")
-                observations.record(anonymous: Self.anonymousResident(child.process.processIdentifier), states: states)
+                let sample = await Self.sample(child, queue: "paging")
+                observations.record(anonymous: Self.anonymousResident(child.process.processIdentifier), sample: sample)
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
@@ -127,6 +163,7 @@ import WarrenWire
         #expect(next == Self.messages)
         #expect(intact, "every message comes back in order with its body")
         #expect(observations.seen.contains("gamma"), "positions are read back from delta as gammas: \(observations.seen)")
+        #expect(observations.disagreements.isEmpty, "\(observations.disagreements)")
         try await channel.close()
         try await connection.close()
         observations.stop()

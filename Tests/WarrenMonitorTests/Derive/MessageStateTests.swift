@@ -46,6 +46,17 @@ struct MessageStateTests {
         #expect(states.inMemory == 6 && states.notInMemory == 4 && states.alpha == nil)
     }
 
+    /// RabbitMQ's messages_paged_out is delta's transient count: persistent messages on disk are
+    /// in it as 0, and only messages - messages_ram tells how many are out of RAM.
+    @Test func persistentMessagesOnDiskAreCountedFromMessagesRAM() {
+        var queue = QueueInfo(id: QueueID(name: "q"), messages: 10)
+        queue.messagesRAM = 6
+        queue.messagesPagedOut = 0
+        let states = MessageStates.derive(for: queue, brokerVersion: "3.13.1")
+        #expect(states.precision == .ramVersusPagedOut)
+        #expect(states.inMemory == 6 && states.notInMemory == 4)
+    }
+
     @Test func unknownWithoutFigures() {
         #expect(MessageStates.derive(for: QueueInfo(id: QueueID(name: "q")), brokerVersion: "3.10.8").precision == .unknown)
     }
