@@ -179,7 +179,7 @@ public final class Broker: Sendable {
         // Recovery reads files with blocking calls (seconds for 100,000 messages), so it runs on
         // a thread pool, not on Swift concurrency's few shared threads, before the loop serves
         // anyone.
-        var recovered: (String, Recovery, DiskWriter)?
+        let recovered: (String, Recovery, DiskWriter)?
         if let directory = configuration.dataDirectory {
             let segmentSize = configuration.segmentSize
             recovered = try await NIOThreadPool.singleton.runIfActive {
@@ -187,6 +187,8 @@ public final class Broker: Sendable {
                 let recovery = try Recovery.recover(directory: directory, segmentSize: segmentSize, writer: writer)
                 return (directory, recovery, writer)
             }
+        } else {
+            recovered = nil
         }
         // One event loop owns every queue, exchange and connection: no locks on any message path.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

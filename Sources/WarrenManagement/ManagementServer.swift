@@ -86,7 +86,7 @@ public final class ManagementServer: Sendable {
     private static let trimInterval = Duration.seconds(10)
 
     private static func returnFreeMemory() {
-        mallocTrim?(0)
+        _ = mallocTrim?(0)
     }
 
     /// glibc's `malloc_trim`, which the Glibc module does not export; nil elsewhere.

@@ -55,7 +55,7 @@ struct ClusterTests {
             #expect(after.hasQuorum)
             #expect(degraded.cluster.runningNodes.count == 2)
         } catch {
-            try? await Live.ctl("start_app", wrapper: LiveCluster.ctls[2])
+            _ = try? await Live.ctl("start_app", wrapper: LiveCluster.ctls[2])
             throw error
         }
         try await Live.ctl("start_app", wrapper: LiveCluster.ctls[2])

@@ -210,7 +210,9 @@ final class BrokerQueue {
         if let current = expiryTimerDeadline, current <= deadline { return }
         expiryTimer?.cancel()
         expiryTimerDeadline = deadline
-        expiryTimer = vhost.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+        // The queue lives on its loop, so its timers need not be Sendable.
+        let loop = vhost.eventLoop.assumeIsolatedUnsafeUnchecked()
+        expiryTimer = loop.scheduleTask(deadline: deadline) { [weak self] in
             guard let self else { return }
             self.expiryTimerDeadline = nil
             self.expiryTimer = nil
@@ -379,7 +381,8 @@ final class BrokerQueue {
     func touch() {
         guard let expires = settings.expires else { return }
         unusedTimer?.cancel()
-        unusedTimer = vhost.eventLoop.scheduleTask(in: .milliseconds(expires)) { [weak self] in
+        let loop = vhost.eventLoop.assumeIsolatedUnsafeUnchecked()
+        unusedTimer = loop.scheduleTask(in: .milliseconds(expires)) { [weak self] in
             guard let self, !self.isDeleted else { return }
             if self.consumers.isEmpty {
                 self.vhost.deleteQueue(self)

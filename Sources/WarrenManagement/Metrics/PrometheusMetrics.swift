@@ -13,10 +13,10 @@ struct PrometheusMetrics: Sendable {
         let node = NodeMetrics.read(snapshot)
         let registry = PrometheusCollectorRegistry()
         func gauge(_ name: String, _ value: Int, _ help: String) {
-            registry.makeGauge(name: name, help: help).set(Int64(value))
+            registry.makeGauge(descriptor: .named(name, help: help)).set(Int64(value))
         }
         func counter(_ name: String, _ value: UInt64, _ help: String) {
-            registry.makeCounter(name: name, help: help).increment(by: Int64(clamping: value))
+            registry.makeCounter(descriptor: .named(name, help: help)).increment(by: Int64(clamping: value))
         }
         let queues = snapshot.queues
         func sum(_ value: (QueueSnapshot) -> Int) -> Int { queues.reduce(0) { $0 + value($1) } }
@@ -109,12 +109,12 @@ struct PrometheusMetrics: Sendable {
               "is 1 if free disk space watermark alarm is in effect")
         gauge("rabbitmq_alarms_file_descriptor_limit", 0, "is 1 if file descriptor limit alarm is in effect")
         gauge("rabbitmq_erlang_uptime_seconds", Int(snapshot.uptimeMilliseconds / 1000), "Node uptime")
-        registry.makeGauge(name: "rabbitmq_build_info",
-                           labels: [("rabbitmq_version", ObjectJSON.managementVersion), ("product", "Warren")],
-                           help: "RabbitMQ & Erlang/OTP version info").set(Int64(1))
-        registry.makeGauge(name: "rabbitmq_identity_info",
-                           labels: [("rabbitmq_node", snapshot.nodeName), ("rabbitmq_cluster", snapshot.clusterName)],
-                           help: "RabbitMQ node & cluster identity info").set(Int64(1))
+        registry.makeGauge(descriptor: .named("rabbitmq_build_info", help: "RabbitMQ & Erlang/OTP version info"),
+                           labels: [("rabbitmq_version", ObjectJSON.managementVersion), ("product", "Warren")])
+            .set(Int64(1))
+        registry.makeGauge(descriptor: .named("rabbitmq_identity_info", help: "RabbitMQ node & cluster identity info"),
+                           labels: [("rabbitmq_node", snapshot.nodeName), ("rabbitmq_cluster", snapshot.clusterName)])
+            .set(Int64(1))
         return registry.emitToString()
     }
 
@@ -136,12 +136,20 @@ struct PrometheusMetrics: Sendable {
         for queue in snapshot.queues {
             let labels = [("vhost", queue.vhost), ("queue", queue.name)]
             for (name, help, value) in gauges {
-                registry.makeGauge(name: name, labels: labels, help: help).set(Int64(value(queue)))
+                registry.makeGauge(descriptor: .named(name, help: help), labels: labels).set(Int64(value(queue)))
             }
-            registry.makeCounter(name: "rabbitmq_queue_messages_published_total", labels: labels,
-                                 help: "Total number of messages published to queues")
+            registry.makeCounter(descriptor: .named("rabbitmq_queue_messages_published_total",
+                                                     help: "Total number of messages published to queues"),
+                                 labels: labels)
                 .increment(by: Int64(clamping: queue.stats.published))
         }
         return registry.emitToString()
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A metric named in full, as rabbitmq_prometheus names it (no namespace or unit parts).
+    fileprivate static func named(_ name: String, help: String) -> Self {
+        Self(metricName: name, unitName: "", helpText: help)
     }
 }
