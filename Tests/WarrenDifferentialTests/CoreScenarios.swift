@@ -82,7 +82,7 @@ struct CoreScenarios {
             // maxlen: the older of two messages is dropped from the head.
             try await ch.publish(ByteBuffer(string: "maxlen-1"), routingKey: capped)
             try await ch.publish(ByteBuffer(string: "maxlen-2"), routingKey: capped)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Scenario.awaitDepth(ch, dlq, 4)
             // Dead letters from different source queues reach the DLQ in no fixed order on RabbitMQ.
             var dead = Transcript(suffix: s)
             try await Self.drain(ch, dlq, into: &dead, label: "dlq")

@@ -25,11 +25,11 @@ struct DeadLetterChainScenarios {
                 try await ch.queueBind(final, exchange: x2)
                 try await ch.publish(ByteBuffer(string: "hop"), routingKey: first,
                                      properties: BasicProperties(headers: ["app": "x"], expiration: "1000"))
-                try await Task.sleep(for: .milliseconds(300))
+                try await Scenario.awaitDepth(ch, second, 1)
                 let got = try #require(try await ch.get(second))
                 t.record(got.message, prefix: "second")
                 try await ch.reject(deliveryTag: got.message.deliveryTag, requeue: false)
-                try await Task.sleep(for: .milliseconds(200))
+                try await Scenario.awaitDepth(ch, final, 1)
                 try await Scenario.drain(ch, final, into: &t, label: "final")
                 try await connection.close()
             }
@@ -76,7 +76,8 @@ struct DeadLetterChainScenarios {
                                                          "x-dead-letter-routing-key": .string(a)])
                 try await ch.publish(ByteBuffer(string: "self"), routingKey: me)
                 try await ch.publish(ByteBuffer(string: "pingpong"), routingKey: a)
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .milliseconds(200))
+                for q in [me, a, b] { try await Scenario.awaitDepth(ch, q, 0, orFewer: true) }
                 for q in [me, a, b] {
                     let declared = try await ch.queueDeclare(q, passive: true)
                     t.record("\(t.normalise(q)): \(declared.messageCount) messages")
@@ -88,7 +89,7 @@ struct DeadLetterChainScenarios {
                 try await ch.queueDeclare(b, arguments: ["x-message-ttl": .int32(20), "x-dead-letter-exchange": "",
                                                          "x-dead-letter-routing-key": .string(keep)])
                 try await ch.publish(ByteBuffer(string: "trail"), routingKey: a)
-                try await Task.sleep(for: .milliseconds(400))
+                try await Scenario.awaitDepth(ch, keep, 1)
                 try await Scenario.drain(ch, keep, into: &t, label: "keep")
                 try await connection.close()
             }

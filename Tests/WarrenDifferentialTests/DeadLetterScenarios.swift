@@ -45,7 +45,9 @@ struct DeadLetterScenarios {
                 try await ch.reject(deliveryTag: tags[0], requeue: false)
                 try await ch.nack(deliveryTag: tags[1], requeue: false)
                 try await ch.nack(deliveryTag: tags[3], multiple: true, requeue: false)
-                try await Task.sleep(for: .milliseconds(200))
+                // CC keys are dead-lettered with the message, BCC keys are not.
+                try await Scenario.awaitDepth(ch, dlq1, 2)
+                try await Scenario.awaitDepth(ch, dlq2, 3)
                 try await Scenario.drain(ch, dlq1, into: &t, label: "dlq1")
                 try await Scenario.drain(ch, dlq2, into: &t, label: "dlq2")
                 try await Scenario.drain(ch, work, into: &t, label: "work")
@@ -80,12 +82,13 @@ struct DeadLetterScenarios {
                                      properties: BasicProperties(deliveryMode: 2, expiration: "60000"))
                 try await ch.publish(ByteBuffer(string: "perm-late"), routingKey: perm,
                                      properties: BasicProperties(headers: ["h": "v"], expiration: "20"))
-                try await Task.sleep(for: .milliseconds(400))
+                // perm-0 at once, the three in the TTL queue after 50 ms.
+                try await Scenario.awaitDepth(ch, dlq, 4)
                 try await Scenario.drain(ch, dlq, into: &t, label: "dlq")
                 t.record(try await ch.get(perm, noAck: true), prefix: "perm head")
                 try await Task.sleep(for: .milliseconds(100))
                 t.record(try await ch.get(perm, noAck: true), prefix: "perm next")
-                try await Task.sleep(for: .milliseconds(200))
+                try await Scenario.awaitDepth(ch, dlq, 1)
                 try await Scenario.drain(ch, dlq, into: &t, label: "dlq later")
                 try await connection.close()
             }
@@ -160,6 +163,8 @@ struct DeadLetterScenarios {
                 let plain = try await connection.openChannel()
                 try await plain.publish(ByteBuffer(string: "unconfirmed"), routingKey: rp)
                 try await Task.sleep(for: .milliseconds(200))
+                // reject-publish-dlx dead-letters the two it refused.
+                try await Scenario.awaitDepth(ch, dlq, 2)
                 try await Scenario.drain(ch, dlq, into: &t, label: "dlq")
                 try await Scenario.drain(ch, rp, into: &t, label: "rp")
                 try await Scenario.drain(ch, rpdlx, into: &t, label: "rpdlx")
@@ -194,7 +199,8 @@ struct DeadLetterScenarios {
                     let got = try #require(try await ch.get(q))
                     try await ch.reject(deliveryTag: got.message.deliveryTag, requeue: false)
                 }
-                try await Task.sleep(for: .milliseconds(200))
+                try await Scenario.awaitDepth(ch, a, 1)
+                try await Scenario.awaitDepth(ch, b, 1)
                 try await Scenario.drain(ch, a, into: &t, label: "dlq-a (rk-set)")
                 try await Scenario.drain(ch, b, into: &t, label: "dlq-b (orig.key)")
                 try await connection.close()

@@ -45,7 +45,7 @@ struct QueueFeatureScenarios {
                 let properties = priority < 0 ? BasicProperties() : BasicProperties(priority: UInt8(priority))
                 try await ch.publish(ByteBuffer(string: body), routingKey: q, properties: properties)
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Scenario.awaitDepth(ch, q, 5)
             try await CoreScenarios.drain(ch, q, into: &t, label: "priority")
             try await ch.txSelect()
             try await ch.publish(ByteBuffer(string: "rolled back"), routingKey: q)

@@ -19,7 +19,7 @@ struct QueueKindScenarios {
                     try await ch.publish(ByteBuffer(string: body), routingKey: q, properties: BasicProperties(priority: priority))
                     try await ch.publish(ByteBuffer(string: body), routingKey: plain, properties: BasicProperties(priority: priority))
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                try await Scenario.awaitDepth(ch, q, UInt32(sends.count))
                 t.record("depth \(try await ch.queueDeclare(q, passive: true).messageCount)")
                 // Take three, requeue them in reverse: each goes back among its own priority.
                 var tags: [UInt64] = []
@@ -50,7 +50,7 @@ struct QueueKindScenarios {
                     try await ch.publish(ByteBuffer(string: "m\(i)-p\(p)"), routingKey: q,
                                          properties: BasicProperties(priority: UInt8(p)))
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                try await Scenario.awaitDepth(ch, q, 6)
                 try await ch.qos(prefetchCount: 1)
                 let collector = Collector()
                 collector.collect(try await ch.consume(q, consumerTag: "c"), as: "c", ack: true)

@@ -133,7 +133,7 @@ struct RequeueScenarios {
                 t.record(try await ch.get(q), prefix: "get on empty")
                 for i in 1...6 { try await ch.publish(ByteBuffer(string: "m\(i)"), routingKey: q) }
                 // RabbitMQ enqueues asynchronously; let the publishes land before counting.
-                try await Task.sleep(for: .milliseconds(200))
+                try await Scenario.awaitDepth(ch, q, 6)
                 t.record(try await ch.get(q), prefix: "get 1")
                 t.record(try await ch.get(q, noAck: true), prefix: "get 2 no-ack")
                 let again = try await ch.queueDeclare(q)

@@ -63,6 +63,19 @@ enum Scenario {
         return nil
     }
 
+    /// Waits up to ten seconds until `queue` holds at least `count` ready messages (or, with
+    /// `orFewer`, at most `count`). RabbitMQ dead-letters and expires asynchronously, and on a
+    /// loaded machine a fixed pause of a few hundred milliseconds is sometimes not enough. Returns
+    /// either way: what the queue then holds goes into the transcripts and is compared.
+    static func awaitDepth(_ channel: AMQPChannel, _ queue: String, _ count: UInt32, orFewer: Bool = false) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let depth = try await channel.queueDeclare(queue, passive: true).messageCount
+            if orFewer ? depth <= count : depth >= count { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     static func drain(_ channel: AMQPChannel, _ queue: String, into t: inout Transcript, label: String) async throws {
         var n = 0
         while let got = try await channel.get(queue, noAck: true) {
