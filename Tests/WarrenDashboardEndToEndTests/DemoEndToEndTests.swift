@@ -124,7 +124,7 @@ struct DemoEndToEndTests {
         let management = try #require(Self.field(after: "warren demo: management on http://guest:guest@", in: screen))
         let dataDirectory = try #require(Self.field(after: "warren demo: data in ", in: screen))
         var seen: Set<String> = []
-        let deadline = ContinuousClock.now + .seconds(75)
+        let deadline = ContinuousClock.now + .seconds(60)
         while !seen.isSuperset(of: ["beta", "gamma", "delta"]) && ContinuousClock.now < deadline {
             for (state, count) in await Self.states(management: management) where count > 0 { seen.insert(state) }
             try await Task.sleep(for: .seconds(1))

@@ -31,7 +31,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var flags: DashboardFlags
 
     /// Small, so that reports.backlog pages out within a minute: its messages go from alpha to
-    /// beta (transient) and gamma (persistent) after about 20 s and a delta run starts at about 45 s.
+    /// beta (transient) and gamma (persistent) after about 15 s and a delta run starts at about 30 s.
     static let memoryLimit = 24 << 20
 
     func validate() throws {

@@ -17,8 +17,8 @@ final class DemoWorkload: Sendable {
 
     /// Messages published to reports.backlog before the producer stops feeding it.
     static let backlogLimit = 60_000
-    /// Messages per 100 ms tick to reports.backlog: 400 a second of 1 KiB, half of them persistent.
-    static let backlogPerTick = 40
+    /// Messages per 100 ms tick to reports.backlog: 800 a second of 1 KiB, half of them persistent.
+    static let backlogPerTick = 80
 
     /// Declares the topology and starts the traffic.
     static func start(amqpURL: String) async throws -> DemoWorkload {
