@@ -50,6 +50,11 @@ import WarrenWire
         #expect(entries.allSatisfy { $0.message.body.readableBytesView.allSatisfy { $0 == 0x61 } },
                 sourceLocation: sourceLocation)
         #expect(storage.bytes == entries.reduce(0) { $0 + $1.message.bodySize }, sourceLocation: sourceLocation)
+        // The alphas' bytes (message_bytes_ram): all of them when nothing is paged, none when all is.
+        #expect((0...storage.bytes).contains(storage.alphaBytes), sourceLocation: sourceLocation)
+        if states.alpha == storage.count { #expect(storage.alphaBytes == storage.bytes, sourceLocation: sourceLocation) }
+        if states.alpha == 0 { #expect(storage.alphaBytes == 0, sourceLocation: sourceLocation) }
+        #expect((0...states.delta).contains(storage.pagedOutTransient.count), sourceLocation: sourceLocation)
         #expect(storage.first?.sequence == entries.first?.sequence, sourceLocation: sourceLocation)
     }
 
