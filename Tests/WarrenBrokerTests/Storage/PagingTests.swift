@@ -24,17 +24,20 @@ import WarrenWire
         private var _seen: Set<String> = []
         private var _samples = 0
         private var _disagreements: [String] = []
+        private var _maxPagedOut = 0
 
         func record(anonymous: Int, sample: Sample) {
             lock.withLock {
                 _maxAnonymous = max(_maxAnonymous, anonymous)
                 for (state, count) in sample.states where count > 0 { _seen.insert(state) }
                 if let disagreement = sample.disagreement, _disagreements.count < 5 { _disagreements.append(disagreement) }
+                _maxPagedOut = max(_maxPagedOut, sample.figures["messages_paged_out"] ?? 0)
                 _samples += 1
             }
         }
 
         var disagreements: [String] { lock.withLock { _disagreements } }
+        var maxPagedOut: Int { lock.withLock { _maxPagedOut } }
 
         var maxAnonymous: Int { lock.withLock { _maxAnonymous } }
         var seen: Set<String> { lock.withLock { _seen } }
@@ -148,6 +151,8 @@ import WarrenWire
         try await Task.sleep(for: .milliseconds(300))
         let whilePublishing = observations.seen
         #expect(whilePublishing.isSuperset(of: ["beta", "gamma", "delta"]), "states seen: \(whilePublishing)")
+        // Half the messages are transient, so delta holds transient ones: messages_paged_out shows them.
+        #expect(observations.maxPagedOut > 0, "messages_paged_out stayed 0 while the queue paged into delta")
 
         observations.reset()
         try await channel.qos(prefetchCount: 256)
