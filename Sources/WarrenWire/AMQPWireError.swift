@@ -5,8 +5,10 @@ import NIOCore
 /// Each case knows the connection-level reply code a server answers it with, so a broker can
 /// close the connection with `connection.close` carrying ``replyCode`` and ``replyText``.
 public enum AMQPWireError: Error, Sendable, Hashable {
-    /// A frame's payload is larger than the negotiated `frame_max` allows.
-    case frameTooLarge(size: UInt32, maximum: UInt32)
+    /// A frame's payload is larger than the negotiated `frame_max`. `maximum` is the payload the
+    /// specification allows (`frame_max - 8`), the figure RabbitMQ's reply text names, although
+    /// RabbitMQ and this decoder accept payloads up to `frame_max` itself.
+    case frameTooLarge(type: UInt8, size: UInt32, maximum: UInt32)
     /// The octet after a frame's payload is not 0xCE.
     case badFrameEnd(UInt8)
     /// The frame type octet is not method (1), header (2), body (3) or heartbeat (8).
@@ -60,8 +62,9 @@ public enum AMQPWireError: Error, Sendable, Hashable {
     /// A human-readable description without the reply-code name.
     public var detail: String {
         switch self {
-        case .frameTooLarge(let size, let maximum):
-            return "frame size \(size) is larger than the negotiated maximum \(maximum)"
+        case .frameTooLarge(let type, let size, let maximum):
+            // rabbit_reader's words, so that clients and operators see the same text on both.
+            return "type \(type), all octets = <<>>: {frame_too_large,\(size),\(maximum)}"
         case .badFrameEnd(let octet):
             return "invalid frame end marker 0x\(String(octet, radix: 16))"
         case .unknownFrameType(let type):

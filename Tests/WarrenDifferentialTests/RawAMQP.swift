@@ -30,7 +30,8 @@ final class RawAMQP {
     }
 
     /// Connects as guest/guest to the URL's host and port, opens the connection and channel 1.
-    static func connect(_ url: String) throws -> RawAMQP {
+    /// `frameMax` is sent in tune-ok (the server's value when nil).
+    static func connect(_ url: String, frameMax: UInt32? = nil) throws -> RawAMQP {
         guard let parsed = URL(string: url), let port = parsed.port else { throw Failure(description: "bad url \(url)") }
         let host = parsed.host == "localhost" ? "127.0.0.1" : (parsed.host ?? "127.0.0.1")
         #if canImport(Glibc)
@@ -61,7 +62,8 @@ final class RawAMQP {
         response.writeBytes([0] + Array("guest".utf8) + [0] + Array("guest".utf8))
         try raw.send(ConnectionStartOk(clientProperties: [:], response: response), channel: 0)
         guard case .connectionTune(let tune)? = try raw.next()?.method else { throw Failure(description: "no tune") }
-        try raw.send(ConnectionTuneOk(channelMax: tune.channelMax, frameMax: tune.frameMax, heartbeat: 0), channel: 0)
+        try raw.send(ConnectionTuneOk(channelMax: tune.channelMax, frameMax: frameMax ?? tune.frameMax,
+                                               heartbeat: 0), channel: 0)
         try raw.send(ConnectionOpen(virtualHost: "/"), channel: 0)
         guard case .connectionOpenOk? = try raw.next()?.method else { throw Failure(description: "no open-ok") }
         try raw.send(ChannelOpen(), channel: 1)
@@ -82,6 +84,17 @@ final class RawAMQP {
     func send<Method: AMQPMethodArguments>(_ method: Method, channel: UInt16 = 1) throws {
         var buffer = ByteBuffer()
         try buffer.writeMethodFrame(channel: channel, method)
+        try write(buffer)
+    }
+
+    /// One frame exactly as given: type, channel, the payload's size, the payload, frame end.
+    func sendFrame(type: UInt8, channel: UInt16 = 1, payload: [UInt8]) throws {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(type)
+        buffer.writeInteger(channel)
+        buffer.writeInteger(UInt32(payload.count))
+        buffer.writeBytes(payload)
+        buffer.writeInteger(FrameConstants.end)
         try write(buffer)
     }
 

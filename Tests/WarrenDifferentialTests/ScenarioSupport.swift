@@ -94,6 +94,18 @@ enum Scenario {
         return out.joined(separator: " ")
     }
 
+    /// Whether `queue` exists: a passive declare on a channel of its own (a 404 closes it).
+    static func exists(_ connection: AMQPConnection, _ queue: String) async throws -> Bool {
+        let ch = try await connection.openChannel()
+        do {
+            _ = try await ch.queueDeclare(queue, passive: true)
+            try await ch.close()
+            return true
+        } catch AMQPClientError.channelClosedByServer(let reason) where reason.replyCode == 404 {
+            return false
+        }
+    }
+
     /// Runs `attempt` on a new channel of `connection` and records the outcome.
     static func refused(
         _ label: String, on connection: AMQPConnection, into t: inout Transcript,

@@ -12,8 +12,8 @@ struct AMQPWireErrorTests {
     }
 
     @Test(arguments: [
-        Expectation(error: .frameTooLarge(size: 5000, maximum: 4088), code: 501,
-                    text: "FRAME_ERROR - frame size 5000 is larger than the negotiated maximum 4088"),
+        Expectation(error: .frameTooLarge(type: 3, size: 5000, maximum: 4088), code: 501,
+                    text: "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,5000,4088}"),
         Expectation(error: .badFrameEnd(0xAB), code: 501, text: "FRAME_ERROR - invalid frame end marker 0xab"),
         Expectation(error: .unknownFrameType(9), code: 501, text: "FRAME_ERROR - unknown frame type 9"),
         Expectation(error: .malformedHeartbeat(channel: 1), code: 501,
@@ -49,7 +49,7 @@ struct AMQPWireErrorTests {
 
     @Test func onlyContentTooLargeIsASoftError() {
         let errors: [AMQPWireError] = [
-            .frameTooLarge(size: 1, maximum: 0), .badFrameEnd(0), .unknownFrameType(0), .malformedHeartbeat(channel: 1),
+            .frameTooLarge(type: 1, size: 1, maximum: 0), .badFrameEnd(0), .unknownFrameType(0), .malformedHeartbeat(channel: 1),
             .truncatedMethodFrame, .unknownMethod(classID: 0, methodID: 0),
             .malformedMethod(classID: 0, methodID: 0, reason: ""), .malformedContentHeader(reason: ""),
             .malformedFieldTable(reason: ""), .shortStringTooLong(length: 256), .unexpectedFrame(channel: 0, reason: ""),

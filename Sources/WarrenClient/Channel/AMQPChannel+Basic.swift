@@ -20,6 +20,10 @@ extension AMQPChannel {
             try bytes.writePublish(
                 channel: id, BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory),
                 properties: properties, body: body, frameMax: connection.negotiated.frameMax)
+        } catch .frameTooLarge(let type, let size, let maximum) {
+            let what = type == FrameConstants.method ? "basic.publish method" : "content header (properties and headers)"
+            throw .invalidArgument("the \(what) takes \(size) bytes; one frame holds \(maximum) under frame_max "
+                + "\(connection.negotiated.frameMax)")
         } catch {
             throw .invalidArgument(error.detail)
         }

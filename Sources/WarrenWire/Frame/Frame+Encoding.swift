@@ -87,7 +87,9 @@ extension ByteBuffer {
 
     /// Writes a `basic.publish` method frame followed by its content: the publish path in one call.
     ///
-    /// Nothing is written if a short string is too long.
+    /// Nothing is written if a short string is too long, or if the method or content header frame
+    /// would not fit in `frameMax` as the specification counts it: a sender stays within
+    /// `frameMax - 8` octets of payload, although brokers read up to `frameMax` (see ``FrameDecoder``).
     @inlinable
     public mutating func writePublish(
         channel: UInt16, _ publish: BasicPublish, properties: BasicProperties, body: ByteBuffer, frameMax: UInt32
@@ -96,6 +98,14 @@ extension ByteBuffer {
         let propertiesSize = try properties.encodedSize()
         let bodyChunk = ByteBuffer.bodyChunkSize(frameMax: frameMax)
         let methodSize = 4 + argumentsSize
+        if methodSize > bodyChunk {
+            throw .frameTooLarge(type: FrameConstants.method, size: UInt32(clamping: methodSize),
+                                 maximum: UInt32(clamping: bodyChunk))
+        }
+        if 12 + propertiesSize > bodyChunk {
+            throw .frameTooLarge(type: FrameConstants.header, size: UInt32(clamping: 12 + propertiesSize),
+                                 maximum: UInt32(clamping: bodyChunk))
+        }
         let size = methodSize + FrameConstants.overhead
             + ByteBuffer.contentSize(propertiesSize: propertiesSize, bodySize: body.readableBytes, bodyChunk: bodyChunk)
         body.withUnsafeReadableBytes { bodyBytes in

@@ -3,8 +3,12 @@ import NIOCore
 /// Splits bytes into frames and decodes their payloads.
 ///
 /// Usable on its own (`decodeFrame(from:)`, for handlers that keep their own buffer) and as a
-/// NIO `ByteToMessageDecoder`. The payload limit is `frameMax - 8`; a `frameMax` of 0 means
-/// no limit other than the 32-bit size field.
+/// NIO `ByteToMessageDecoder`. A `frameMax` of 0 means no limit other than the 32-bit size field.
+///
+/// The specification caps a whole frame at `frame_max` octets, so a payload at `frame_max - 8`.
+/// RabbitMQ reads payloads up to `frame_max` itself and refuses one octet more (501), and some
+/// clients rely on that slack (Crystal's amqp-client cuts bodies into `frame_max`-byte payloads),
+/// so this decoder accepts the same. Encoders never use the slack (``ByteBuffer/writeContent``).
 public struct FrameDecoder: Sendable {
     /// Values between 1 and 4095 are read as 4096, the smallest frame size AMQP allows.
     public var frameMax: UInt32 {
@@ -31,8 +35,8 @@ public struct FrameDecoder: Sendable {
             let type = bytes[0]
             let channel = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt16.self))
             let size = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 3, as: UInt32.self))
-            if frameMax > 0 && UInt64(size) + UInt64(FrameConstants.overhead) > UInt64(frameMax) {
-                throw .frameTooLarge(size: size, maximum: frameMax - UInt32(FrameConstants.overhead))
+            if frameMax > 0 && size > frameMax {
+                throw .frameTooLarge(type: type, size: size, maximum: frameMax - UInt32(FrameConstants.overhead))
             }
             let total = Int(size) + FrameConstants.overhead
             guard bytes.count >= total else { return nil }

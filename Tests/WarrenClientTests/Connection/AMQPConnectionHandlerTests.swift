@@ -132,15 +132,15 @@ struct AMQPConnectionHandlerTests {
         defer { try? h.finish() }
         try h.handshake()
         // Only the frame header has arrived: its size alone is refused.
-        try h.send(bytes: [3, 0, 1, 0, 0, 0x0F, 0xF9])
+        try h.send(bytes: [3, 0, 1, 0, 0, 0x10, 0x01])
         let sent = try h.methods()
         guard sent.count == 1, case .connectionClose(let close) = sent[0].method else {
             Issue.record("expected one connection.close, got \(sent.map(\.method.name))")
             return
         }
         #expect(close.replyCode == 501)
-        #expect(close.replyText == "FRAME_ERROR - frame size 4089 is larger than the negotiated maximum 4088")
-        #expect(h.closedError == .protocolError(.frameTooLarge(size: 4089, maximum: 4088)))
+        #expect(close.replyText == "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,4097,4088}")
+        #expect(h.closedError == .protocolError(.frameTooLarge(type: 3, size: 4097, maximum: 4088)))
         #expect(!h.channel.isActive)
     }
 

@@ -27,26 +27,37 @@ struct FrameDecoderErrorTests {
     }
 
     @Test(arguments: [UInt32(4096), 0x20000])
-    func payloadLargerThanFrameMaxMinus8(frameMax: UInt32) {
-        let size = frameMax - 7
+    func payloadLargerThanFrameMax(frameMax: UInt32) {
+        let size = frameMax + 1
         // Only the 7-byte frame header has arrived: the size alone is refused.
         let header = [3, 0, 1] + be(size)
         let error = Self.decodeError(header, frameMax: frameMax)
-        #expect(error == .frameTooLarge(size: size, maximum: frameMax - 8))
+        #expect(error == .frameTooLarge(type: 3, size: size, maximum: frameMax - 8))
         #expect(error?.replyCode == 501)
-        #expect(error?.replyText.hasPrefix("FRAME_ERROR - frame size \(size) is larger") == true)
+        #expect(error?.replyText == "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,\(size),\(frameMax - 8)}")
     }
 
-    @Test func payloadOfExactlyFrameMaxMinus8IsAccepted() throws {
-        #expect(try decodeOne([3, 0, 1] + be(UInt32(4088)), frameMax: 4096) == nil, "waits for the payload")
-        let frame = try decodeOne(rawFrame(type: 3, channel: 1, payload: Array(repeating: 0, count: 4088)), frameMax: 4096)
-        #expect(frame != nil)
-        #expect(Self.decodeError(rawFrame(type: 3, channel: 1, payload: Array(repeating: 0, count: 4089)), frameMax: 4096)
-            == .frameTooLarge(size: 4089, maximum: 4088))
+    /// RabbitMQ's slack: payloads of frame_max - 8 (the specification's limit) up to frame_max
+    /// itself are read, for every frame type; one octet more is refused.
+    @Test(arguments: [FrameConstants.method, FrameConstants.header, FrameConstants.body])
+    func payloadsUpToFrameMaxAreAccepted(type: UInt8) throws {
+        #expect(try decodeOne([type, 0, 1] + be(UInt32(4096)), frameMax: 4096) == nil, "waits for the payload")
+        #expect(Self.decodeError([type, 0, 1] + be(UInt32(4097)), frameMax: 4096)
+            == .frameTooLarge(type: type, size: 4097, maximum: 4088))
+    }
+
+    @Test(arguments: [4088, 4089, 4096])
+    func bodyFramesUpToFrameMaxDecode(size: Int) throws {
+        let frame = try decodeOne(rawFrame(type: 3, channel: 1, payload: Array(repeating: 7, count: size)), frameMax: 4096)
+        guard case .body(_, let body)? = frame else {
+            Issue.record("expected a body frame, got \(String(describing: frame))")
+            return
+        }
+        #expect(body.readableBytes == size)
     }
 
     @Test func hugeSizeFieldIsRefusedWithoutWaiting() {
-        #expect(Self.decodeError([1, 0, 0] + be(UInt32.max)) == .frameTooLarge(size: .max, maximum: 131_064))
+        #expect(Self.decodeError([1, 0, 0] + be(UInt32.max)) == .frameTooLarge(type: 1, size: .max, maximum: 131_064))
     }
 
     @Test(arguments: [UInt8(0), 4, 5, 7, 9, 0x41, 0xFF])
@@ -112,7 +123,7 @@ struct FrameDecoderErrorTests {
 
     @Test func frameSizeErrorConsumesNothing() {
         var buffer = ByteBuffer(bytes: [3, 0, 1] + be(UInt32(5000)))
-        #expect(throws: AMQPWireError.frameTooLarge(size: 5000, maximum: 4088)) {
+        #expect(throws: AMQPWireError.frameTooLarge(type: 3, size: 5000, maximum: 4088)) {
             try FrameDecoder(frameMax: 4096).decodeFrame(from: &buffer)
         }
         #expect(buffer.readerIndex == 0)

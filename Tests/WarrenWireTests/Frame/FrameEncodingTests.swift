@@ -99,6 +99,26 @@ struct FrameEncodingTests {
         #expect(try decodeAll(buffer) == [.method(channel: 1, .basicPublish(BasicPublish(routingKey: "q"))), .header(channel: 1, ContentHeader(bodySize: 0))])
     }
 
+    /// A sender stays within the specification: a content header frame may carry frame_max - 8
+    /// octets of payload, not the frame_max that brokers accept; nothing is written beyond it.
+    @Test func writePublishRefusesAContentHeaderBeyondFrameMaxMinus8() throws {
+        // 12 octets of class, weight and size, 2 of flags, 4 of table length, "h" (2), "S" (1), 4 of string length.
+        func properties(headerPayload: Int) -> BasicProperties {
+            BasicProperties(headers: ["h": .string(String(repeating: "x", count: headerPayload - 25))])
+        }
+        var fits = ByteBuffer()
+        try fits.writePublish(channel: 1, BasicPublish(routingKey: "q"), properties: properties(headerPayload: 4088),
+                              body: Self.body(1), frameMax: 4096)
+        #expect(try decodeAll(fits, frameMax: 4096).count == 3)
+        var refused = ByteBuffer(bytes: [0xAA])
+        let error = wireError { () throws(AMQPWireError) in
+            try refused.writePublish(channel: 1, BasicPublish(routingKey: "q"), properties: properties(headerPayload: 4089),
+                                     body: Self.body(1), frameMax: 4096)
+        }
+        #expect(error == .frameTooLarge(type: FrameConstants.header, size: 4089, maximum: 4088))
+        #expect(refused.bytes == [0xAA])
+    }
+
     // MARK: Short strings over 255 bytes
 
     static let tooLong = String(repeating: "a", count: 256)
