@@ -49,6 +49,8 @@ final class ChannelRecord {
     var consumers: [String: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation] = [:]
     var confirms = ConfirmTracker<ConfirmWaiter>()
     let returns: AsyncStream<AMQPReturnedMessage>.Continuation
+    /// Set by ``AMQPChannel/publisherEvents()``: returns and confirms in wire order.
+    var publisherEvents: AsyncThrowingStream<AMQPPublisherEvent, any Error>.Continuation?
     var closePromise: EventLoopPromise<Void>?
 
     init(id: UInt16, shared: ChannelShared, returns: AsyncStream<AMQPReturnedMessage>.Continuation) {
@@ -82,6 +84,8 @@ final class ChannelRecord {
             }
         }
         returns.finish()
+        if let error { publisherEvents?.finish(throwing: error) } else { publisherEvents?.finish() }
+        publisherEvents = nil
         if let closePromise {
             if let error { closePromise.fail(error) } else { closePromise.succeed() }
             self.closePromise = nil

@@ -22,15 +22,19 @@ extension AMQPConnectionHandler {
                 properties: command.header?.properties ?? BasicProperties(), body: command.body)
             record.consumers[deliver.consumerTag]?.yield(delivery)
         case .basicReturn(let returned):
-            record.returns.yield(AMQPReturnedMessage(
+            let message = AMQPReturnedMessage(
                 replyCode: returned.replyCode, replyText: returned.replyText, exchange: returned.exchange,
                 routingKey: returned.routingKey, properties: command.header?.properties ?? BasicProperties(),
-                body: command.body))
+                body: command.body)
+            record.returns.yield(message)
+            record.publisherEvents?.yield(.returned(message))
         case .basicAck(let ack):
+            record.publisherEvents?.yield(.ack(upTo: ack.deliveryTag, multiple: ack.multiple))
             let resolutions = record.confirms.confirm(tag: ack.deliveryTag, multiple: ack.multiple, ack: true)
             record.publishConfirmProgress()
             resolve(resolutions)
         case .basicNack(let nack):
+            record.publisherEvents?.yield(.nack(upTo: nack.deliveryTag, multiple: nack.multiple))
             let resolutions = record.confirms.confirm(tag: nack.deliveryTag, multiple: nack.multiple, ack: false)
             record.publishConfirmProgress()
             resolve(resolutions)
