@@ -118,7 +118,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 let p = report.progress
                 print(dryRun ? "dry run of \(dlq): \(p.seen) messages looked at" :
                     "replayed \(dlq): \(p.moved) moved, \(p.returned) returned, \(p.failed) failed, \(p.skipped) skipped "
-                    + "(replay id \(report.replayID), stopped: \(report.stop.rawValue))")
+                    + "(replay id \(report.replayID), stopped: \(report.stop.explanation))")
                 var table = TextTable(headers: [dryRun ? "WOULD GO TO" : "WENT TO", "MESSAGES"], numeric: [1])
                 for (target, count) in p.perTarget.sorted(by: { $0.key < $1.key }) {
                     table.rows.append([target, String(count)])

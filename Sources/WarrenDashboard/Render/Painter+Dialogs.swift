@@ -68,7 +68,7 @@ extension Painter {
         case .finished(let report):
             line(report.complete ? "Done" : "Done, with messages left in the queue", theme.heading)
             progressLines(report.progress, in: inner, row: &row)
-            line("stopped: \(report.stop.rawValue)")
+            line("Stopped: \(report.stop.explanation)")
             for warning in report.warnings { line("note: \(warning)", theme.dim) }
             row = max(row, inner.maxY - 1)
             line("Enter or Esc: close", theme.style(.highlightForeground, bold: true))

@@ -57,7 +57,7 @@ extension ViewState {
                 dialog.phase = .finished(report)
                 // What was peeked has moved; a stale list would show messages no longer there.
                 peeks[dialog.queue] = nil
-                status = "replay of \(dialog.queue): \(report.progress.moved) moved (\(report.stop.rawValue))"
+                status = "replay of \(dialog.queue): \(report.progress.moved) moved (\(report.stop.explanation))"
             default:
                 break
             }

@@ -30,14 +30,27 @@ public struct ReplayProgress: Sendable, Hashable, Codable {
 
 /// Why a replay stopped.
 public enum ReplayStop: String, Sendable, Hashable, Codable {
-    /// It looked at as many messages as the queue held at the start (or the limit).
+    /// It looked at as many messages as the queue held at the start.
     case reachedLength
+    /// It looked at as many messages as `--limit` allowed.
+    case reachedLimit
     /// The queue ran empty.
     case queueEmpty
     /// A message this replay had published came back (it was dead-lettered again).
     case sawOwnMessage
     /// The caller cancelled it.
     case cancelled
+
+    /// Why it stopped, in words for people (the raw value is for scripts).
+    public var explanation: String {
+        switch self {
+        case .reachedLength: return "every message the queue held at the start was looked at"
+        case .reachedLimit: return "the limit was reached"
+        case .queueEmpty: return "the queue ran empty"
+        case .sawOwnMessage: return "a message this replay had sent came back into the queue"
+        case .cancelled: return "cancelled"
+        }
+    }
 }
 
 /// The outcome of a replay, move or dry run.

@@ -1,0 +1,309 @@
+import Foundation
+import NIOCore
+import WarrenClient
+import WarrenWire
+
+/// One run of a replay: a single loop over every event (deliveries from the source, returns and
+/// confirms from the target, ticks, cancel), so all its state has one owner and the acks it
+/// sends are in the order ``ReplayLedger`` decided them.
+struct ReplayEngine {
+    enum Event: Sendable {
+        case delivery(AMQPDelivery)
+        /// basic.get found the source empty (after the consumer gave way to basic.get).
+        case sourceEmpty
+        /// The consumer's deliveries ended: cleanly after our cancel, or with the error that ended them.
+        case deliveriesEnded((any Error)?)
+        case publisher(AMQPPublisherEvent)
+        case publisherEnded((any Error)?)
+        case tick
+        case cancel
+    }
+
+    let connection: AMQPConnection
+    let queue: String
+    let options: ReplayOptions
+    let progressSink: @Sendable (ReplayProgress) -> Void
+    let events: AsyncStream<Event>
+    let sink: AsyncStream<Event>.Continuation
+
+    init(connection: AMQPConnection, queue: String, options: ReplayOptions,
+         progress: @escaping @Sendable (ReplayProgress) -> Void, events: AsyncStream<Event>,
+         sink: AsyncStream<Event>.Continuation) {
+        self.connection = connection
+        self.queue = queue
+        self.options = options
+        self.progressSink = progress
+        self.events = events
+        self.sink = sink
+    }
+
+    /// How the source is read: a consumer with a prefetch window, or, once more messages must
+    /// stay unacked than a prefetch window can hold (65,535), basic.get one at a time, which no
+    /// prefetch limits.
+    private enum Reading {
+        case consuming(AMQPConsumer)
+        case cancellingConsumer
+        case getting
+        case done
+    }
+
+    func run() async throws -> ReplayReport {
+        let control = try await connection.openChannel()
+        let length = Int(try await control.queueDeclare(queue, passive: true).messageCount)
+        let budget = min(length, options.limit ?? Int.max)
+        var progress = ReplayProgress(lengthAtStart: budget)
+        let planner = ReplayPlanner(replayID: options.replayID, target: options.target, filters: options.filters)
+        var stop: ReplayStop = budget < length ? .reachedLimit : .reachedLength
+        var warnings: [String] = []
+        if budget == 0 {
+            try? await control.close()
+            return ReplayReport(replayID: options.replayID, dryRun: options.dryRun, progress: progress,
+                                stop: length == 0 ? .queueEmpty : stop, warnings: warnings)
+        }
+
+        let source = try await connection.openChannel()
+        let publisher = try await connection.openChannel()
+        try await publisher.confirmSelect()
+        let confirms = try await publisher.publisherEvents()
+        var prefetch = options.window
+        try await source.qos(prefetchCount: UInt16(prefetch), global: true)
+        let consumer = try await source.consume(queue)
+        var reading = Reading.consuming(consumer)
+        let sink = self.sink
+        let feeders = [
+            Task {
+                do {
+                    for try await delivery in consumer { sink.yield(.delivery(delivery)) }
+                    sink.yield(.deliveriesEnded(nil))
+                } catch {
+                    sink.yield(.deliveriesEnded(error))
+                }
+            },
+            Task {
+                do {
+                    for try await event in confirms { sink.yield(.publisher(event)) }
+                    sink.yield(.publisherEnded(nil))
+                } catch {
+                    sink.yield(.publisherEnded(error))
+                }
+            },
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    sink.yield(.tick)
+                }
+            },
+        ]
+        defer { for feeder in feeders { feeder.cancel() } }
+
+        var ledger = ReplayLedger()
+        var knownQueues: Set<String> = []
+        var stopping = false
+        var lateReturns = 0
+        var lastDelivery = ContinuousClock.now
+        var lastReport = ContinuousClock.now
+        let started = ContinuousClock.now
+
+        func updateRate() {
+            let elapsed = (ContinuousClock.now - started) / .seconds(1)
+            progress.rate = elapsed > 0 ? Double(progress.moved) / elapsed : 0
+        }
+
+        func sendAcks() async throws {
+            for ack in ledger.takeAcks() { try await source.ack(deliveryTag: ack.deliveryTag, multiple: ack.multiple) }
+        }
+
+        /// Stops taking messages; the loop ends once every publish is confirmed.
+        func beginStop(_ why: ReplayStop?) async throws {
+            if let why, !stopping { stop = why }
+            stopping = true
+            if case .consuming(let consumer) = reading {
+                reading = .cancellingConsumer
+                try await consumer.cancel()
+            } else if case .getting = reading {
+                reading = .done
+            }
+        }
+
+        /// basic.get on a task of its own, so the confirms keep flowing while it waits.
+        func getOne() {
+            Task {
+                do {
+                    if let got = try await source.get(queue, noAck: false) {
+                        sink.yield(.delivery(got.message))
+                    } else {
+                        sink.yield(.sourceEmpty)
+                    }
+                } catch {
+                    sink.yield(.deliveriesEnded(error))
+                }
+            }
+        }
+
+        /// Messages that stay unacked use up the prefetch window: widen it so the consumer keeps
+        /// getting new ones, and past AMQP's limit give way to basic.get.
+        func makeRoom() async throws {
+            guard case .consuming(let consumer) = reading, ledger.keptCount + options.window > prefetch else { return }
+            let wanted = ledger.keptCount + 2 * options.window
+            if wanted <= Int(UInt16.max) {
+                prefetch = wanted
+                try await source.qos(prefetchCount: UInt16(prefetch), global: true)
+            } else if !stopping {
+                reading = .cancellingConsumer
+                try await consumer.cancel()
+            }
+        }
+
+        func take(_ delivery: AMQPDelivery) async throws {
+            lastDelivery = ContinuousClock.now
+            guard !stopping, progress.seen < budget else {
+                // Past the end (or after a stop): it goes back to the source when the channel closes.
+                ledger.keep(deliveryTag: delivery.deliveryTag)
+                return
+            }
+            progress.seen += 1
+            let decision = planner.decide(properties: delivery.properties, sequence: Int(ledger.nextPublishSequence))
+            switch decision {
+            case .ownMessage:
+                progress.seen -= 1
+                ledger.keep(deliveryTag: delivery.deliveryTag)
+                try await beginStop(.sawOwnMessage)
+                return
+            case .skip(let why):
+                progress.skipped += 1
+                progress.skipReasons[why, default: 0] += 1
+                ledger.keep(deliveryTag: delivery.deliveryTag)
+            case .publish(let exchange, let routingKey, let properties, let label):
+                if options.dryRun {
+                    progress.perTarget[label, default: 0] += 1
+                    ledger.keep(deliveryTag: delivery.deliveryTag)
+                    break
+                }
+                if exchange.isEmpty, !knownQueues.contains(routingKey) {
+                    if try await Replay.queueExists(routingKey, on: connection) {
+                        knownQueues.insert(routingKey)
+                    } else {
+                        progress.returned += 1
+                        progress.skipReasons["target queue '\(routingKey)' does not exist", default: 0] += 1
+                        ledger.keep(deliveryTag: delivery.deliveryTag)
+                        break
+                    }
+                }
+                if let rate = options.ratePerSecond, rate > 0 {
+                    let due = started + .milliseconds(Int(Double(ledger.nextPublishSequence - 1) / rate * 1000))
+                    if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
+                }
+                let expected = ledger.nextPublishSequence
+                let sequence = try await publisher.publish(
+                    delivery.body, exchange: exchange, routingKey: routingKey, mandatory: true, properties: properties)
+                guard sequence == expected else {
+                    throw MonitorError.failed("replay: publish numbered \(sequence), expected \(expected)")
+                }
+                ledger.published(deliveryTag: delivery.deliveryTag, sequence: sequence, label: label)
+            }
+            if progress.seen >= budget { try await beginStop(nil) }
+        }
+
+        do {
+            loop: for await event in events {
+                switch event {
+                case .delivery(let delivery):
+                    try await take(delivery)
+                    if case .getting = reading, !stopping { getOne() }
+                case .sourceEmpty:
+                    try await beginStop(.queueEmpty)
+                case .deliveriesEnded(let error?):
+                    throw error
+                case .deliveriesEnded(nil):
+                    if case .cancellingConsumer = reading {
+                        if stopping {
+                            reading = .done
+                        } else {
+                            reading = .getting
+                            getOne()
+                        }
+                    }
+                case .publisher(.returned(let message)):
+                    guard let stamp = replaySequence(message.properties.headers, replayID: options.replayID),
+                        stamp > 0 else { break }
+                    // A return always comes before its confirm; one that does not matched a message
+                    // whose source copy may already be acked.
+                    if !ledger.returned(sequence: UInt64(stamp)) { lateReturns += 1 }
+                case .publisher(.ack(let tag, let multiple)), .publisher(.nack(let tag, let multiple)):
+                    var isAck = false
+                    if case .publisher(.ack) = event { isAck = true }
+                    for outcome in ledger.confirmed(upTo: tag, multiple: multiple, ack: isAck) {
+                        switch outcome {
+                        case .moved(let label):
+                            progress.moved += 1
+                            progress.perTarget[label, default: 0] += 1
+                        case .returned: progress.returned += 1
+                        case .nacked: progress.failed += 1
+                        }
+                    }
+                case .publisherEnded(let error):
+                    throw error ?? MonitorError.failed("the publishing channel closed")
+                case .tick:
+                    if !stopping, case .consuming = reading, ledger.awaitingConfirms == 0,
+                        ContinuousClock.now - lastDelivery > .seconds(1),
+                        try await control.queueDeclare(queue, passive: true).messageCount == 0
+                    {
+                        // Someone else took the rest: nothing more will come.
+                        try await beginStop(.queueEmpty)
+                    }
+                    if ContinuousClock.now - lastReport >= .milliseconds(200) {
+                        lastReport = ContinuousClock.now
+                        updateRate()
+                        progressSink(progress)
+                    }
+                case .cancel:
+                    try await beginStop(.cancelled)
+                }
+                try await sendAcks()
+                try await makeRoom()
+                if stopping, ledger.awaitingConfirms == 0 {
+                    if case .cancellingConsumer = reading { continue loop }
+                    break loop
+                }
+            }
+        } catch {
+            // Everything not acked goes back to the source when the channel closes.
+            try? await source.close()
+            try? await publisher.close()
+            throw InterruptedReplay(progress: progress, confirmedNotAcked: ledger.confirmedNotAcked,
+                                    awaitingConfirms: ledger.awaitingConfirms, cause: error)
+        }
+        if lateReturns > 0 {
+            warnings.append("\(lateReturns) message(s) were returned after their confirm: their source copies may be "
+                + "acked, so they may be lost")
+        }
+        if options.dryRun, progress.seen > 0 {
+            warnings.append("dry run: the messages looked at were put back; \(Replay.brokerName(connection)) "
+                + "marks them redelivered")
+        }
+        // Unacked messages (returned, failed, skipped, or our own) go back in their order.
+        try await source.close()
+        try? await publisher.close()
+        try? await control.close()
+        updateRate()
+        progressSink(progress)
+        return ReplayReport(replayID: options.replayID, dryRun: options.dryRun, progress: progress, stop: stop,
+                            warnings: warnings)
+    }
+}
+
+/// A replay cut short by a broken connection or channel: what had happened by then.
+struct InterruptedReplay: Error, CustomStringConvertible {
+    var progress: ReplayProgress
+    /// Confirmed at the target but their source copies not acked: a rerun replays them again.
+    var confirmedNotAcked: Int
+    /// Published without a confirm yet: they may or may not have reached the target.
+    var awaitingConfirms: Int
+    var cause: any Error
+
+    var description: String {
+        let unsure = confirmedNotAcked + awaitingConfirms
+        return "\(MonitorError.from(cause)); \(progress.moved) moved before that, nothing lost: every message not acked is back in the "
+            + "source" + (unsure > 0 ? ", and up to \(unsure) of them may also be at the target (a rerun makes duplicates, not gaps)" : "")
+    }
+}
