@@ -195,12 +195,14 @@ let package = Package(
             name: "WarrenDashboardEndToEndTests",
             dependencies: []
         ),
-        // Live monitor tests: a RabbitMQ node, a 3-node cluster, replay faults; set up by scripts/test.
+        // Live monitor tests: a RabbitMQ node, a 3-node cluster, replay faults (on RabbitMQ set up by
+        // scripts/test, and on the embedded broker started in the test).
         .testTarget(
             name: "WarrenMonitorIntegrationTests",
             dependencies: [
                 "WarrenMonitor",
                 "WarrenClient",
+                "WarrenBroker",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -74,6 +74,8 @@ struct ReplayCommand: AsyncParsableCommand {
     var toExchange: String?
     @Flag(name: .long, help: "Same as --to original-exchange.") var originalExchange = false
     @Option(name: .long, help: "At most this many messages.") var limit: Int?
+    @Option(name: .long, help: "Messages taken and not yet settled at a time (the consumer's prefetch).")
+    var window = ReplayOptions().window
     @Option(name: .long, help: "At most this many messages per second.") var rate: Double?
     @Option(name: .long, help: ArgumentHelp("Only messages matching (repeatable).", valueName: "expr"))
     var filter: [String] = []
@@ -97,13 +99,14 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ValidationError("--filter takes reason=R, queue=Q, age>DURATION, age<DURATION or header.NAME=VALUE, got '\(expression)'")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if window < 1 || window > 30_000 { throw ValidationError("--window takes 1 to 30000") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
     }
 
     func run() async throws {
         try await reportingErrors("replay") {
             let options = ReplayOptions(target: try target(), filters: filter.compactMap(ReplayFilter.init(parsing:)),
-                                        dryRun: dryRun, ratePerSecond: rate, limit: limit)
+                                        dryRun: dryRun, ratePerSecond: rate, limit: limit, window: window)
             let quiet = json
             let report = try await Replay.run(amqpURL: broker.amqpURL, queue: dlq, options: options) { p in
                 if !quiet {

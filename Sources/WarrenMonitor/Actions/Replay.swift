@@ -58,11 +58,25 @@ public enum Replay {
         } catch {
             throw MonitorError(error)
         }
+        // Publishing on a connection of its own, as RabbitMQ's shovel does: when the broker slows
+        // or blocks a publishing connection (credit flow, a memory alarm), it stops reading from
+        // it, and the acks that free the source's prefetch window must not wait behind that. On
+        // RabbitMQ it is also faster: each connection has its own reader and writer processes.
+        let target: AMQPConnection
         do {
-            let report = try await run(connection: connection, queue: queue, options: options, progress: progress)
+            target = try await AMQPConnection.connect(to: amqpURL)
+        } catch {
+            try? await connection.close()
+            throw MonitorError(error)
+        }
+        do {
+            let report = try await run(connection: connection, target: target, queue: queue, options: options,
+                                       progress: progress)
+            try? await target.close()
             try? await connection.close()
             return report
         } catch {
+            try? await target.close()
             try? await connection.close()
             throw MonitorError.from(error)
         }
@@ -88,20 +102,20 @@ public enum Replay {
         }
     }
 
-    static func run(connection: AMQPConnection, queue: String, options: ReplayOptions,
+    static func run(connection: AMQPConnection, target: AMQPConnection? = nil, queue: String, options: ReplayOptions,
                     progress: @escaping @Sendable (ReplayProgress) -> Void) async throws -> ReplayReport
     {
-        let (events, sink) = AsyncStream<ReplayEngine.Event>.makeStream()
+        let inbox = ReplayInbox()
         // The engine runs in a task of its own so that cancelling the caller does not cut its
         // waits short: cancelling becomes an event, and the messages in flight are settled first.
         let job = Task {
-            try await ReplayEngine(connection: connection, queue: queue, options: options, progress: progress,
-                                   events: events, sink: sink).run()
+            try await ReplayEngine(connection: connection, targetConnection: target, queue: queue, options: options, progress: progress,
+                                   inbox: inbox).run()
         }
         return try await withTaskCancellationHandler {
             try await job.value
         } onCancel: {
-            sink.yield(.cancel)
+            inbox.post(.cancel)
         }
     }
 

@@ -20,31 +20,40 @@ struct ReplayEngine {
     }
 
     let connection: AMQPConnection
+    /// Where the replay publishes: a connection of its own when given (see ``Replay``).
+    let targetConnection: AMQPConnection
     let queue: String
     let options: ReplayOptions
     let progressSink: @Sendable (ReplayProgress) -> Void
-    let events: AsyncStream<Event>
-    let sink: AsyncStream<Event>.Continuation
+    let inbox: ReplayInbox
 
-    init(connection: AMQPConnection, queue: String, options: ReplayOptions,
-         progress: @escaping @Sendable (ReplayProgress) -> Void, events: AsyncStream<Event>,
-         sink: AsyncStream<Event>.Continuation) {
+    init(connection: AMQPConnection, targetConnection: AMQPConnection? = nil, queue: String, options: ReplayOptions,
+         progress: @escaping @Sendable (ReplayProgress) -> Void, inbox: ReplayInbox) {
         self.connection = connection
+        self.targetConnection = targetConnection ?? connection
         self.queue = queue
         self.options = options
         self.progressSink = progress
-        self.events = events
-        self.sink = sink
+        self.inbox = inbox
     }
 
-    /// How the source is read: a consumer with a prefetch window, or, once more messages must
-    /// stay unacked than a prefetch window can hold (65,535), basic.get one at a time, which no
-    /// prefetch limits.
+    /// How the source is read: a consumer with a prefetch window; once more messages must stay
+    /// unacked than a prefetch window can hold (65,535), basic.get one at a time, which no
+    /// prefetch limits; and when the consumer falls silent, one basic.get to tell an empty queue
+    /// (stop) from a slow broker (consume again). The queue's ready count cannot tell: messages
+    /// on their way to this consumer are not ready, and the cancel-ok of the consumer comes
+    /// after every delivery sent to it.
     private enum Reading {
         case consuming(AMQPConsumer)
-        case cancellingConsumer
+        case cancellingConsumer(then: AfterCancel)
         case getting
+        case probing
         case done
+    }
+
+    private enum AfterCancel {
+        case getEach
+        case probe
     }
 
     func run() async throws -> ReplayReport {
@@ -62,35 +71,42 @@ struct ReplayEngine {
         }
 
         let source = try await connection.openChannel()
-        let publisher = try await connection.openChannel()
+        let publisher = try await targetConnection.openChannel()
         try await publisher.confirmSelect()
         let confirms = try await publisher.publisherEvents()
         var prefetch = options.window
         try await source.qos(prefetchCount: UInt16(prefetch), global: true)
-        let consumer = try await source.consume(queue)
-        var reading = Reading.consuming(consumer)
-        let sink = self.sink
-        let feeders = [
-            Task {
+        let inbox = self.inbox
+        let queue = self.queue
+        /// Starts a consumer whose deliveries a task of its own hands to the inbox.
+        func consume() async throws -> (AMQPConsumer, Task<Void, Never>) {
+            let consumer = try await source.consume(queue)
+            let feeder = Task {
                 do {
-                    for try await delivery in consumer { sink.yield(.delivery(delivery)) }
-                    sink.yield(.deliveriesEnded(nil))
+                    for try await delivery in consumer { inbox.post(.delivery(delivery)) }
+                    inbox.post(.deliveriesEnded(nil))
                 } catch {
-                    sink.yield(.deliveriesEnded(error))
+                    inbox.post(.deliveriesEnded(error))
                 }
-            },
+            }
+            return (consumer, feeder)
+        }
+        let (consumer, consumerFeeder) = try await consume()
+        var reading = Reading.consuming(consumer)
+        var feeders = [
+            consumerFeeder,
             Task {
                 do {
-                    for try await event in confirms { sink.yield(.publisher(event)) }
-                    sink.yield(.publisherEnded(nil))
+                    for try await event in confirms { inbox.post(.publisher(event)) }
+                    inbox.post(.publisherEnded(nil))
                 } catch {
-                    sink.yield(.publisherEnded(error))
+                    inbox.post(.publisherEnded(error))
                 }
             },
             Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
-                    sink.yield(.tick)
+                    inbox.post(.tick)
                 }
             },
         ]
@@ -99,6 +115,7 @@ struct ReplayEngine {
         var ledger = ReplayLedger()
         var knownQueues: Set<String> = []
         var stopping = false
+        var getInFlight = false
         var lateReturns = 0
         var lastDelivery = ContinuousClock.now
         var lastReport = ContinuousClock.now
@@ -117,25 +134,29 @@ struct ReplayEngine {
         func beginStop(_ why: ReplayStop?) async throws {
             if let why, !stopping { stop = why }
             stopping = true
-            if case .consuming(let consumer) = reading {
-                reading = .cancellingConsumer
+            switch reading {
+            case .consuming(let consumer):
+                reading = .cancellingConsumer(then: .getEach)
                 try await consumer.cancel()
-            } else if case .getting = reading {
+            case .getting, .probing:
                 reading = .done
+            case .cancellingConsumer, .done:
+                break
             }
         }
 
         /// basic.get on a task of its own, so the confirms keep flowing while it waits.
         func getOne() {
+            getInFlight = true
             Task {
                 do {
                     if let got = try await source.get(queue, noAck: false) {
-                        sink.yield(.delivery(got.message))
+                        inbox.post(.delivery(got.message))
                     } else {
-                        sink.yield(.sourceEmpty)
+                        inbox.post(.sourceEmpty)
                     }
                 } catch {
-                    sink.yield(.deliveriesEnded(error))
+                    inbox.post(.deliveriesEnded(error))
                 }
             }
         }
@@ -149,7 +170,7 @@ struct ReplayEngine {
                 prefetch = wanted
                 try await source.qos(prefetchCount: UInt16(prefetch), global: true)
             } else if !stopping {
-                reading = .cancellingConsumer
+                reading = .cancellingConsumer(then: .getEach)
                 try await consumer.cancel()
             }
         }
@@ -205,65 +226,81 @@ struct ReplayEngine {
         }
 
         do {
-            loop: for await event in events {
-                switch event {
-                case .delivery(let delivery):
-                    try await take(delivery)
-                    if case .getting = reading, !stopping { getOne() }
-                case .sourceEmpty:
-                    try await beginStop(.queueEmpty)
-                case .deliveriesEnded(let error?):
-                    throw error
-                case .deliveriesEnded(nil):
-                    if case .cancellingConsumer = reading {
-                        if stopping {
-                            reading = .done
-                        } else {
-                            reading = .getting
-                            getOne()
+            var finished = false
+            while !finished {
+                for event in await inbox.next() {
+                    switch event {
+                    case .delivery(let delivery):
+                        try await take(delivery)
+                        if getInFlight {
+                            getInFlight = false
+                            if case .getting = reading, !stopping { getOne() }
+                            if case .probing = reading, !stopping {
+                                // Not empty after all: back to the consumer.
+                                let (consumer, feeder) = try await consume()
+                                feeders.append(feeder)
+                                reading = .consuming(consumer)
+                                lastDelivery = ContinuousClock.now
+                            }
                         }
-                    }
-                case .publisher(.returned(let message)):
-                    guard let stamp = replaySequence(message.properties.headers, replayID: options.replayID),
-                        stamp > 0 else { break }
-                    // A return always comes before its confirm; one that does not matched a message
-                    // whose source copy may already be acked.
-                    if !ledger.returned(sequence: UInt64(stamp)) { lateReturns += 1 }
-                case .publisher(.ack(let tag, let multiple)), .publisher(.nack(let tag, let multiple)):
-                    var isAck = false
-                    if case .publisher(.ack) = event { isAck = true }
-                    for outcome in ledger.confirmed(upTo: tag, multiple: multiple, ack: isAck) {
-                        switch outcome {
-                        case .moved(let label):
-                            progress.moved += 1
-                            progress.perTarget[label, default: 0] += 1
-                        case .returned: progress.returned += 1
-                        case .nacked: progress.failed += 1
-                        }
-                    }
-                case .publisherEnded(let error):
-                    throw error ?? MonitorError.failed("the publishing channel closed")
-                case .tick:
-                    if !stopping, case .consuming = reading, ledger.awaitingConfirms == 0,
-                        ContinuousClock.now - lastDelivery > .seconds(1),
-                        try await control.queueDeclare(queue, passive: true).messageCount == 0
-                    {
-                        // Someone else took the rest: nothing more will come.
+                    case .sourceEmpty:
+                        getInFlight = false
                         try await beginStop(.queueEmpty)
+                    case .deliveriesEnded(let error?):
+                        throw error
+                    case .deliveriesEnded(nil):
+                        if case .cancellingConsumer(let then) = reading {
+                            if stopping {
+                                reading = .done
+                            } else {
+                                reading = then == .getEach ? .getting : .probing
+                                getOne()
+                            }
+                        }
+                    case .publisher(.returned(let message)):
+                        guard let stamp = replaySequence(message.properties.headers, replayID: options.replayID),
+                            stamp > 0 else { break }
+                        // A return always comes before its confirm; one that does not matched a message
+                        // whose source copy may already be acked.
+                        if !ledger.returned(sequence: UInt64(stamp)) { lateReturns += 1 }
+                    case .publisher(.ack(let tag, let multiple)), .publisher(.nack(let tag, let multiple)):
+                        var isAck = false
+                        if case .publisher(.ack) = event { isAck = true }
+                        for outcome in ledger.confirmed(upTo: tag, multiple: multiple, ack: isAck) {
+                            switch outcome {
+                            case .moved(let label):
+                                progress.moved += 1
+                                progress.perTarget[label, default: 0] += 1
+                            case .returned: progress.returned += 1
+                            case .nacked: progress.failed += 1
+                            }
+                        }
+                    case .publisherEnded(let error):
+                        throw error ?? MonitorError.failed("the publishing channel closed")
+                    case .tick:
+                        if !stopping, case .consuming(let consumer) = reading,
+                            ContinuousClock.now - lastDelivery > .seconds(1)
+                        {
+                            // Silent for a while: perhaps someone else took the rest.
+                            reading = .cancellingConsumer(then: .probe)
+                            try await consumer.cancel()
+                        }
+                        if ContinuousClock.now - lastReport >= .milliseconds(200) {
+                            lastReport = ContinuousClock.now
+                            updateRate()
+                            progressSink(progress)
+                        }
+                    case .cancel:
+                        try await beginStop(.cancelled)
                     }
-                    if ContinuousClock.now - lastReport >= .milliseconds(200) {
-                        lastReport = ContinuousClock.now
-                        updateRate()
-                        progressSink(progress)
-                    }
-                case .cancel:
-                    try await beginStop(.cancelled)
                 }
                 try await sendAcks()
                 try await makeRoom()
                 if stopping, ledger.awaitingConfirms == 0 {
-                    if case .cancellingConsumer = reading { continue loop }
-                    break loop
+                    // A cancelled consumer's last deliveries are still to come; a get may be on its way.
+                    if case .cancellingConsumer = reading { continue }
+                    if getInFlight { continue }
+                    finished = true
                 }
             }
         } catch {
