@@ -9,6 +9,10 @@ struct ReplayOnRabbitMQTests {
         try await ReplayScenarios.largeReplayIsExact(Live.amqpURL!)
     }
 
+    @Test func keptMessagesStayInOrder() async throws {
+        try await ReplayScenarios.keptMessagesStayInOrder(Live.amqpURL!)
+    }
+
     @Test func cancelMidwayLosesNothing() async throws {
         try await ReplayScenarios.cancelLosesNothing(Live.amqpURL!)
     }
@@ -34,6 +38,10 @@ struct ReplayOnEmbeddedBrokerTests {
 
     @Test func hundredThousandDeadLettersGoBackExactly() async throws {
         try await Self.withBroker { try await ReplayScenarios.largeReplayIsExact($0) }
+    }
+
+    @Test func keptMessagesStayInOrder() async throws {
+        try await Self.withBroker { try await ReplayScenarios.keptMessagesStayInOrder($0) }
     }
 
     @Test func cancelMidwayLosesNothing() async throws {

@@ -162,6 +162,44 @@ enum ReplayScenarios {
         try await cleanUp(url, topology)
     }
 
+    /// Messages that must stay (a dry run, filtered out, returned as unroutable) stay, in order,
+    /// while the others move: batch acks never reach over them. The dry run's window is so wide
+    /// that after 1,535 kept messages the prefetch would pass AMQP's 65,535, so it goes on with
+    /// basic.get.
+    static func keptMessagesStayInOrder(_ url: String) async throws {
+        let topology = Topology("replay-keep", origins: 2)
+        let perOrigin = 1000
+        try await deadLetters(url, topology, perOrigin: perOrigin)
+
+        let plan = try await Replay.run(amqpURL: url, queue: topology.dlq,
+                                        options: ReplayOptions(dryRun: true, window: 16_000))
+        #expect(plan.progress.perTarget == ["queue \(topology.origins[0])": perOrigin,
+                                            "queue \(topology.origins[1])": perOrigin])
+        #expect(plan.stop == .reachedLength && plan.progress.moved == 0)
+
+        let unroutable = topology.base + ".nowhere"
+        try await Live.withChannel(url) { try await $0.exchangeDeclare(unroutable, type: "direct") }
+        let returned = try await Replay.run(amqpURL: url, queue: topology.dlq,
+                                            options: ReplayOptions(target: .exchange(unroutable, routingKey: "none"),
+                                                                   limit: 500))
+        #expect(returned.progress.returned == 500 && returned.progress.moved == 0)
+        #expect(returned.stop == .reachedLimit)
+
+        let filtered = try await Replay.run(amqpURL: url, queue: topology.dlq,
+                                            options: ReplayOptions(filters: [.sourceQueue(topology.origins[0])]))
+        #expect(filtered.progress.moved == perOrigin && filtered.progress.skipped == perOrigin)
+        try await Live.withChannel(url) { try await $0.exchangeDelete(unroutable) }
+        // Origin 0 holds its messages in order; origin 1's are still in the DLQ, in order.
+        var origin1Left: [String] = []
+        let dlqDepth = try await Live.depth(topology.dlq, url: url)
+        #expect(dlqDepth == perOrigin)
+        origin1Left = try await drain(url, topology.dlq, count: dlqDepth)
+        #expect(origin1Left == (0..<perOrigin).map { Topology.body(1, $0) })
+        let origin0 = try await drain(url, topology.origins[0], count: try await Live.depth(topology.origins[0], url: url))
+        #expect(origin0 == (0..<perOrigin).map { Topology.body(0, $0) })
+        try await cleanUp(url, topology)
+    }
+
     /// Cancelled mid-way: what was moved is in the origins once, the rest is in the DLQ in order,
     /// nothing twice (the messages in flight are settled before it stops).
     static func cancelLosesNothing(_ url: String) async throws {

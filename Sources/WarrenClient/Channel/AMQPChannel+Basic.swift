@@ -14,19 +14,8 @@ extension AMQPChannel {
         properties: BasicProperties = BasicProperties()
     ) async throws(AMQPClientError) -> UInt64 {
         try checkOpen()
-        var bytes = ByteBuffer()
-        bytes.reserveCapacity(body.readableBytes + exchange.utf8.count + routingKey.utf8.count + 64)
-        do {
-            try bytes.writePublish(
-                channel: id, BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory),
-                properties: properties, body: body, frameMax: connection.negotiated.frameMax)
-        } catch .frameTooLarge(let type, let size, let maximum) {
-            let what = type == FrameConstants.method ? "basic.publish method" : "content header (properties and headers)"
-            throw .invalidArgument("the \(what) takes \(size) bytes; one frame holds \(maximum) under frame_max "
-                + "\(connection.negotiated.frameMax)")
-        } catch {
-            throw .invalidArgument(error.detail)
-        }
+        let bytes = try encodePublish(body, exchange: exchange, routingKey: routingKey, mandatory: mandatory,
+                                      properties: properties)
         try await connection.awaitCapacity()
         // The sequence number is taken and the frames queued under one lock, so concurrent
         // publishers on this channel cannot reach the socket in another order than their numbers.
@@ -42,6 +31,57 @@ extension AMQPChannel {
             connection.submit(channel: id, bytes: bytes, publishSequence: sequence)
             return sequence
         }
+    }
+
+    /// Publishes several messages at once: they reach the socket together, in one write, which
+    /// spares the broker a read per message. Returns their sequence numbers (see ``publish(_:exchange:routingKey:mandatory:properties:)``).
+    @discardableResult
+    public func publish(batch messages: [AMQPOutgoingMessage]) async throws(AMQPClientError) -> [UInt64] {
+        try checkOpen()
+        guard !messages.isEmpty else { return [] }
+        var encoded: [ByteBuffer] = []
+        encoded.reserveCapacity(messages.count)
+        for message in messages {
+            encoded.append(try encodePublish(message.body, exchange: message.exchange, routingKey: message.routingKey,
+                                             mandatory: message.mandatory, properties: message.properties))
+        }
+        try await connection.awaitCapacity()
+        let connection = self.connection
+        let id = self.id
+        return try shared.state.withLock { state throws(AMQPClientError) -> [UInt64] in
+            if let error = state.closedError { throw error }
+            var sequences: [UInt64] = []
+            sequences.reserveCapacity(encoded.count)
+            for _ in encoded {
+                if state.confirmMode {
+                    sequences.append(state.nextPublishSequence)
+                    state.nextPublishSequence += 1
+                } else {
+                    sequences.append(0)
+                }
+            }
+            connection.submit(channel: id, frames: zip(encoded, sequences).map { ($0, $1) })
+            return sequences
+        }
+    }
+
+    private func encodePublish(
+        _ body: ByteBuffer, exchange: String, routingKey: String, mandatory: Bool, properties: BasicProperties
+    ) throws(AMQPClientError) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(body.readableBytes + exchange.utf8.count + routingKey.utf8.count + 64)
+        do {
+            try bytes.writePublish(
+                channel: id, BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory),
+                properties: properties, body: body, frameMax: connection.negotiated.frameMax)
+        } catch .frameTooLarge(let type, let size, let maximum) {
+            let what = type == FrameConstants.method ? "basic.publish method" : "content header (properties and headers)"
+            throw .invalidArgument("the \(what) takes \(size) bytes; one frame holds \(maximum) under frame_max "
+                + "\(connection.negotiated.frameMax)")
+        } catch {
+            throw .invalidArgument(error.detail)
+        }
+        return bytes
     }
 
     /// Puts the channel in confirm mode: from now on the broker acks or nacks every publish.
@@ -117,6 +157,24 @@ extension AMQPChannel {
     /// `basic.cancel`: stops a consumer; its sequence ends after the deliveries already sent.
     public func cancel(consumerTag: String) async throws(AMQPClientError) {
         _ = try await call(BasicCancel(consumerTag: consumerTag), answers: [(60, 31)])
+    }
+}
+
+/// A message to publish with ``AMQPChannel/publish(batch:)``.
+public struct AMQPOutgoingMessage: Sendable {
+    public var body: ByteBuffer
+    public var exchange: String
+    public var routingKey: String
+    public var mandatory: Bool
+    public var properties: BasicProperties
+
+    public init(_ body: ByteBuffer, exchange: String = "", routingKey: String, mandatory: Bool = false,
+                properties: BasicProperties = BasicProperties()) {
+        self.body = body
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.mandatory = mandatory
+        self.properties = properties
     }
 }
 

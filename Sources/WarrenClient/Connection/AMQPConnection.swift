@@ -224,7 +224,22 @@ public final class AMQPConnection: Sendable {
             outbox.drainScheduled = true
             return true
         }
-        guard mustSchedule else { return }
+        if mustSchedule { scheduleDrain() }
+    }
+
+    /// Hands several encoded publishes (or other frames) to the event loop at once.
+    func submit(channel: UInt16, frames: [(bytes: ByteBuffer, publishSequence: UInt64)]) {
+        shared.queuedWrites.add(frames.count, ordering: .relaxed)
+        let mustSchedule = shared.outbox.withLock { outbox -> Bool in
+            for frame in frames { outbox.frames.append((channel, frame.bytes, frame.publishSequence)) }
+            guard !outbox.drainScheduled else { return false }
+            outbox.drainScheduled = true
+            return true
+        }
+        if mustSchedule { scheduleDrain() }
+    }
+
+    private func scheduleDrain() {
         let shared = self.shared
         onLoop { handler in
             let frames = shared.outbox.withLock { outbox in
