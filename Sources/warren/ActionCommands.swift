@@ -8,7 +8,8 @@ struct PeekCommand: AsyncParsableCommand {
         abstract: "Show messages at the head of a queue and put them back in order.",
         discussion: """
             Messages are fetched with basic.get without ack, then the channel is closed so they go back \
-            where they were. RabbitMQ marks them redelivered. A quorum queue with a delivery limit is refused \
+            where they were. The broker (RabbitMQ, and Warren's embedded one too) marks them redelivered. A \
+            quorum queue with a delivery limit is refused \
             unless --force: each peek counts as a delivery there.
             """)
 

@@ -91,6 +91,9 @@ extension ManagementTests {
                 let info = try await Self.source(m).fetch().queues.first { $0.name == "peeked" }
                 let result = try await Peek.run(amqpURL: m.amqpURL, queue: "peeked", count: 3, queueInfo: info)
                 #expect(result.messages.map(\.body) == ["p0", "p1", "p2"])
+                // The note names the broker that did it: Warren's, like RabbitMQ, marks requeued
+                // messages redelivered.
+                #expect(result.warnings.first == "Warren's embedded broker now marks the peeked messages redelivered")
                 try await Self.withChannel(m.amqpURL) { channel in
                     var bodies: [String] = []
                     while let got = try await channel.get("peeked", noAck: true) { bodies.append(got.message.bodyString) }

@@ -36,6 +36,14 @@ public enum Peek {
         return warnings
     }
 
+    /// What putting the peeked messages back did, said of the broker that did it: both RabbitMQ
+    /// and Warren's embedded broker mark requeued messages redelivered.
+    static func requeueNote(_ connection: AMQPConnection, of messages: String = "the peeked messages") -> String {
+        let product = connection.serverProperties["product"]?.stringValue
+        let broker = product == "Warren" ? "Warren's embedded broker" : (product ?? "the broker")
+        return "\(broker) now marks \(messages) redelivered"
+    }
+
     /// Peeks at up to `count` messages of `queue` through the AMQP URL.
     public static func run(amqpURL: String, queue name: String, count: Int, queueInfo: QueueInfo?,
                            force: Bool = false) async throws(MonitorError) -> PeekResult {
@@ -57,9 +65,7 @@ public enum Peek {
             // Closing the channel returns the unacked messages to the queue in their order.
             try await channel.close()
             try await connection.close()
-            if !messages.isEmpty {
-                warnings.insert("RabbitMQ now marks the peeked messages redelivered", at: 0)
-            }
+            if !messages.isEmpty { warnings.insert(Self.requeueNote(connection), at: 0) }
             return PeekResult(queue: name, messages: messages, warnings: warnings)
         } catch {
             try? await connection.close()

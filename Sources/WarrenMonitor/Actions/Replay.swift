@@ -130,9 +130,4 @@ public enum Replay {
             return false
         }
     }
-
-    /// The broker's product name as it introduces itself ("RabbitMQ", "Warren", ...), for notes.
-    static func brokerName(_ connection: AMQPConnection) -> String {
-        connection.serverProperties["product"]?.stringValue ?? "the broker"
-    }
 }

@@ -360,8 +360,8 @@ struct ReplayEngine {
                 + "acked, so they may be lost")
         }
         if options.dryRun, progress.seen > 0 {
-            warnings.append("dry run: the messages looked at were put back; \(Replay.brokerName(connection)) "
-                + "marks them redelivered")
+            warnings.append("dry run: the messages looked at were put back; "
+                + Peek.requeueNote(connection, of: "them"))
         }
         // Unacked messages (returned, failed, skipped, or our own) go back in their order.
         try await source.close()
