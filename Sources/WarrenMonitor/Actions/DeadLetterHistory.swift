@@ -23,7 +23,9 @@ public struct DeathRecord: Sendable, Hashable, Codable {
         self.time = time
     }
 
-    init?(_ table: FieldTable) {
+    init?(_ fields: FieldTable) {
+        // One pass over the entries: each lookup in a table read off the wire decodes it again.
+        let table = fields.firstValues
         guard let queue = table["queue"]?.stringValue, let reason = table["reason"]?.stringValue else { return nil }
         self.queue = queue
         self.reason = reason
@@ -48,10 +50,15 @@ public struct DeadLetterHistory: Sendable, Hashable, Codable {
     public var firstDeathExchange: String?
 
     public init(headers: FieldTable?) {
-        deaths = (headers?["x-death"]?.arrayValue ?? []).compactMap { $0.tableValue.flatMap(DeathRecord.init) }
-        firstDeathQueue = headers?["x-first-death-queue"]?.stringValue
-        firstDeathReason = headers?["x-first-death-reason"]?.stringValue
-        firstDeathExchange = headers?["x-first-death-exchange"]?.stringValue
+        self.init(values: headers?.firstValues ?? [:])
+    }
+
+    /// From headers already looked up once (``FieldTable/firstValues``).
+    init(values: [String: FieldValue]) {
+        deaths = (values["x-death"]?.arrayValue ?? []).compactMap { $0.tableValue.flatMap(DeathRecord.init) }
+        firstDeathQueue = values["x-first-death-queue"]?.stringValue
+        firstDeathReason = values["x-first-death-reason"]?.stringValue
+        firstDeathExchange = values["x-first-death-exchange"]?.stringValue
     }
 
     /// The death in the queue the message was first published into: named by

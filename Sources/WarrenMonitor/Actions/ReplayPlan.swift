@@ -133,16 +133,24 @@ public struct ReplayPlanner: Sendable {
     /// to the delivery it came from.
     public func decide(properties: BasicProperties, sequence: Int, now: Date = Date()) -> ReplayDecision {
         let headers = properties.headers
-        if let stamp = headers?[Self.stampHeader]?.stringValue, stamp.hasPrefix(replayID + "/") {
+        let values = headers?.firstValues ?? [:]
+        let earlierStamp = values[Self.stampHeader]?.stringValue
+        if let earlierStamp, earlierStamp.hasPrefix(replayID + "/") {
             return .ownMessage
         }
-        let history = DeadLetterHistory(headers: headers)
+        let history = DeadLetterHistory(values: values)
         for filter in filters where !filter.matches(history, headers: headers, now: now) {
             return .skip("filtered out (\(filter))")
         }
         var stamped = properties
         var newHeaders = headers ?? FieldTable()
-        newHeaders[Self.stampHeader] = .string("\(replayID)/\(sequence)")
+        let stamp = FieldValue.string("\(replayID)/\(sequence)")
+        if earlierStamp == nil, let appended = try? newHeaders.appending(Self.stampHeader, stamp) {
+            newHeaders = appended
+        } else {
+            // A stamp of an earlier replay is replaced, so the first value is always this one's.
+            newHeaders[Self.stampHeader] = stamp
+        }
         stamped.headers = newHeaders
 
         switch target {
