@@ -106,6 +106,23 @@ import WarrenMonitor
         }
     }
 
+    /// The finished dialog says why the replay stopped in words, not the report's raw value.
+    @Test func replayFinished() throws {
+        try render("replay-finished") { state in
+            state.press(.character(":"))
+            state.type("dlq")
+            state.press(.enter, .character("r"))
+            var plan = ReplayProgress(lengthAtStart: 42)
+            plan.seen = 42
+            plan.perTarget = ["queue:orders": 42]
+            _ = state.handle(.replay(.finished(try makeReport(plan, dryRun: true))))
+            state.press(.enter)
+            var done = plan
+            done.moved = 42
+            _ = state.handle(.replay(.finished(try makeReport(done, dryRun: false))))
+        }
+    }
+
     @Test func purgeConfirmation() throws {
         try render("purge") { state in
             state.press(.character("P"))
