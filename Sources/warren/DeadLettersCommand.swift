@@ -16,6 +16,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The origin queue (declared with DLQ.dlx as its dead-letter exchange).") var origin: String
     @Option(name: .long, help: "Messages to dead-letter.") var count = 100_000
     @Option(name: .long, help: "Body size in bytes.") var size = 64
+    @Flag(name: .long, help: "Publish to the origin and stop: plain messages, no x-death (for a move).")
+    var leaveInOrigin = false
 
     func run() async throws {
         try await reportingErrors("dead-letters") {
@@ -27,7 +29,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
                 try? await connection.close()
                 throw error
             }
-            print("dead-lettered \(count) messages from \(origin) into \(dlq)")
+            print(leaveInOrigin ? "published \(count) messages to \(origin)"
+                : "dead-lettered \(count) messages from \(origin) into \(dlq)")
         }
     }
 
@@ -45,6 +48,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             if n % 1000 == 999 { try await channel.waitForConfirms() }
         }
         try await channel.waitForConfirms()
+        if leaveInOrigin { return }
         // Rejected by a consumer, in batches: RabbitMQ records reason "rejected" in x-death.
         try await channel.qos(prefetchCount: 2000)
         let consumer = try await channel.consume(origin)
