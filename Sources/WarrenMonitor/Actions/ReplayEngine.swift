@@ -258,6 +258,8 @@ struct ReplayEngine {
                 if let rate = options.ratePerSecond, rate > 0 {
                     let due = started + .milliseconds(Int(Double(ledger.nextPublishSequence - 1) / rate * 1000))
                     if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
+                    // Waiting on the rate is not the consumer falling silent.
+                    lastDelivery = ContinuousClock.now
                     try await flushPublishes()
                 }
             }
