@@ -25,9 +25,12 @@ final class Actions: Sendable {
             guard let url = amqpURL(for: queue) else {
                 return mailbox.post(.peeked(queue, .failure(.failed("peek needs an AMQP URL (--amqp)"))))
             }
+            // Warren's embedded broker peeks through its management API without side effects.
+            let management = options.source as? ManagementSource
             start {
                 do throws(MonitorError) {
-                    let result = try await Peek.run(amqpURL: url, queue: queue.name, count: count, queueInfo: info)
+                    let result = try await Peek.run(amqpURL: url, queue: queue.name, count: count, queueInfo: info,
+                                                    management: management)
                     mailbox.post(.peeked(queue, .success(result)))
                 } catch {
                     mailbox.post(.peeked(queue, .failure(error)))

@@ -8,9 +8,9 @@ struct PeekCommand: AsyncParsableCommand {
         abstract: "Show messages at the head of a queue and put them back in order.",
         discussion: """
             Messages are fetched with basic.get without ack, then the channel is closed so they go back \
-            where they were. The broker (RabbitMQ, and Warren's embedded one too) marks them redelivered. A \
-            quorum queue with a delivery limit is refused \
-            unless --force: each peek counts as a delivery there.
+            where they were; RabbitMQ marks them redelivered. Warren's embedded broker, given its management \
+            API, is peeked without side effects. A quorum queue with a delivery limit is refused unless \
+            --force: each peek counts as a delivery there.
             """)
 
     @OptionGroup var broker: BrokerOptions
@@ -26,9 +26,10 @@ struct PeekCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors("peek") {
-            let info = try await broker.managementSource()?.queueDetail(QueueID(vhost: broker.virtualHost, name: queue))
+            let management = try broker.managementSource()
+            let info = try await management?.queueDetail(QueueID(vhost: broker.virtualHost, name: queue))
             let result = try await Peek.run(amqpURL: broker.amqpURL, queue: queue, count: count, queueInfo: info,
-                                            force: force)
+                                            force: force, management: management)
             for warning in result.warnings { printError("warning: \(warning)") }
             if json { return try printJSON(result) }
             if result.messages.isEmpty { print("\(queue) is empty") }

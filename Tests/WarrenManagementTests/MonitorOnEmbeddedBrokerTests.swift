@@ -82,6 +82,38 @@ extension ManagementTests {
             }
         }
 
+        /// Given the embedded broker's management API, peek uses its peek: the messages are not
+        /// even marked redelivered, and the note says so.
+        @Test func peekWithTheManagementAPIHasNoSideEffects() async throws {
+            try await EmbeddedManagement.with { m in
+                try await Self.withChannel(m.amqpURL) { channel in
+                    _ = try await channel.queueDeclare("peeked.quietly")
+                    for n in 0..<3 {
+                        try await channel.publish(
+                            ByteBuffer(string: #"{"n":\#(n)}"#), routingKey: "peeked.quietly",
+                            properties: BasicProperties(contentType: "application/json",
+                                                        headers: ["n": .int64(Int64(n)), "why": "test"],
+                                                        deliveryMode: 2, messageID: "m\(n)"))
+                    }
+                }
+                let management = try Self.source(m)
+                let info = try await management.fetch().queues.first { $0.name == "peeked.quietly" }
+                let result = try await Peek.run(amqpURL: m.amqpURL, queue: "peeked.quietly", count: 2, queueInfo: info,
+                                                management: management)
+                #expect(result.messages.map(\.body) == (0..<2).map { "{\n  \"n\" : \($0)\n}" })
+                #expect(result.messages.map { $0.properties["message_id"] } == [.string("m0"), .string("m1")])
+                #expect(result.messages.first?.headers?["n"] == .number(0))
+                #expect(result.warnings.first == "Warren's embedded broker peeks without side effects: the queue is as it was")
+                try await Self.withChannel(m.amqpURL) { channel in
+                    var redelivered: [Bool] = []
+                    while let got = try await channel.get("peeked.quietly", noAck: true) {
+                        redelivered.append(got.message.redelivered)
+                    }
+                    #expect(redelivered == [false, false, false])
+                }
+            }
+        }
+
         @Test func peekLeavesAClassicQueueAsItWas() async throws {
             try await EmbeddedManagement.with { m in
                 try await Self.withChannel(m.amqpURL) { channel in

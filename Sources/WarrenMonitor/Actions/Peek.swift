@@ -37,22 +37,41 @@ public enum Peek {
     }
 
     /// What putting the peeked messages back did, said of the broker that did it: both RabbitMQ
-    /// and Warren's embedded broker mark requeued messages redelivered.
+    /// and Warren's embedded broker mark requeued messages redelivered (Warren's also has a peek
+    /// without side effects, used when its management API is known).
     static func requeueNote(_ connection: AMQPConnection, of messages: String = "the peeked messages") -> String {
         let product = connection.serverProperties["product"]?.stringValue
         let broker = product == "Warren" ? "Warren's embedded broker" : (product ?? "the broker")
         return "\(broker) now marks \(messages) redelivered"
     }
 
-    /// Peeks at up to `count` messages of `queue` through the AMQP URL.
+    /// Peeks at up to `count` messages of `queue` through the AMQP URL. On Warren's embedded
+    /// broker, given its management API, it uses the broker's peek, which leaves the queue exactly
+    /// as it was; elsewhere basic.get and a requeue, which marks the messages redelivered.
     public static func run(amqpURL: String, queue name: String, count: Int, queueInfo: QueueInfo?,
-                           force: Bool = false) async throws(MonitorError) -> PeekResult {
+                           force: Bool = false, management: ManagementSource? = nil) async throws(MonitorError)
+        -> PeekResult
+    {
         var warnings = try check(name, queue: queueInfo, force: force)
         let connection: AMQPConnection
         do {
             connection = try await AMQPConnection.connect(to: amqpURL)
         } catch {
             throw MonitorError(error)
+        }
+        if let management, connection.serverProperties["product"]?.stringValue == "Warren" {
+            try? await connection.close()
+            let id = queueInfo?.id ?? QueueID(vhost: connection.configuration.virtualHost, name: name)
+            do {
+                let fetched = try await management.peek(id, count: count)
+                let messages = fetched.enumerated().map { MessageView(index: $0.offset + 1, fetched: $0.element) }
+                if !messages.isEmpty {
+                    warnings.insert("Warren's embedded broker peeks without side effects: the queue is as it was", at: 0)
+                }
+                return PeekResult(queue: name, messages: messages, warnings: warnings)
+            } catch {
+                throw MonitorError.from(error)
+            }
         }
         do {
             let channel = try await connection.openChannel()

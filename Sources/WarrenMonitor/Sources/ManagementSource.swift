@@ -98,6 +98,13 @@ public struct ManagementSource: MonitorSource {
         _ = try await request(.DELETE, ["queues", id.vhost, id.name, "contents"])
     }
 
+    /// `GET /api/queues/{vhost}/{name}/peek?count=N`: Warren's embedded broker only. Copies of the
+    /// head messages, bodies in base64; the queue does not change at all.
+    public func peek(_ id: QueueID, count: Int) async throws -> [JSON] {
+        try await get(["queues", id.vhost, id.name, "peek"], query: [("count", String(count)), ("encoding", "base64")])
+            .array ?? []
+    }
+
     /// `DELETE /api/connections/{name}`: the broker closes that client connection.
     public func closeConnection(named name: String) async throws {
         _ = try await request(.DELETE, ["connections", name])
