@@ -138,8 +138,16 @@ public struct ReplayPlanner: Sendable {
         if let earlierStamp, earlierStamp.hasPrefix(replayID + "/") {
             return .ownMessage
         }
-        let history = DeadLetterHistory(values: values)
-        for filter in filters where !filter.matches(history, headers: headers, now: now) {
+        // Reading x-death is most of the work per message; a replay to the origin without filters
+        // needs only x-first-death-queue.
+        var parsed: DeadLetterHistory?
+        func history() -> DeadLetterHistory {
+            if let parsed { return parsed }
+            let history = DeadLetterHistory(values: values)
+            parsed = history
+            return history
+        }
+        for filter in filters where !filter.matches(history(), headers: headers, now: now) {
             return .skip("filtered out (\(filter))")
         }
         var stamped = properties
@@ -159,10 +167,17 @@ public struct ReplayPlanner: Sendable {
         case .exchange(let name, let key?):
             return .publish(exchange: name, routingKey: key, properties: stamped, label: "exchange \(name) key \(key)")
         case .origin:
-            guard let origin = history.origin else { return .skip("no x-death header: origin unknown") }
-            return .publish(exchange: "", routingKey: origin.queue, properties: stamped, label: "queue \(origin.queue)")
+            let queue: String
+            if values["x-death"] != nil, let first = values["x-first-death-queue"]?.stringValue {
+                queue = first
+            } else if let origin = history().origin {
+                queue = origin.queue
+            } else {
+                return .skip("no x-death header: origin unknown")
+            }
+            return .publish(exchange: "", routingKey: queue, properties: stamped, label: "queue \(queue)")
         case .originalExchange, .exchange(_, routingKey: nil):
-            guard let origin = history.origin, let first = origin.routingKeys.first else {
+            guard let origin = history().origin, let first = origin.routingKeys.first else {
                 return .skip("no x-death header: original routing keys unknown")
             }
             let exchange: String
