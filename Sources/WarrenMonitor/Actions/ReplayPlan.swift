@@ -129,11 +129,14 @@ public struct ReplayPlanner: Sendable {
         self.filters = filters
     }
 
+    /// The headers every decision reads; x-death only when a filter or the target needs it.
+    static let keysReadFirst: Set<String> = [stampHeader, "x-first-death-queue"]
+
     /// Decides for one message; `sequence` numbers the stamp so a `basic.return` can be matched
     /// to the delivery it came from.
     public func decide(properties: BasicProperties, sequence: Int, now: Date = Date()) -> ReplayDecision {
         let headers = properties.headers
-        let values = headers?.firstValues ?? [:]
+        let values = headers?.values(forKeys: Self.keysReadFirst) ?? [:]
         let earlierStamp = values[Self.stampHeader]?.stringValue
         if let earlierStamp, earlierStamp.hasPrefix(replayID + "/") {
             return .ownMessage
@@ -143,7 +146,7 @@ public struct ReplayPlanner: Sendable {
         var parsed: DeadLetterHistory?
         func history() -> DeadLetterHistory {
             if let parsed { return parsed }
-            let history = DeadLetterHistory(values: values)
+            let history = DeadLetterHistory(headers: headers)
             parsed = history
             return history
         }
@@ -168,7 +171,7 @@ public struct ReplayPlanner: Sendable {
             return .publish(exchange: name, routingKey: key, properties: stamped, label: "exchange \(name) key \(key)")
         case .origin:
             let queue: String
-            if values["x-death"] != nil, let first = values["x-first-death-queue"]?.stringValue {
+            if let first = values["x-first-death-queue"]?.stringValue {
                 queue = first
             } else if let origin = history().origin {
                 queue = origin.queue

@@ -3,8 +3,8 @@ import Testing
 
 @testable import WarrenWire
 
-@Suite("FieldTable appending")
-struct FieldTableAppendingTests {
+@Suite("FieldTable appending and lookup")
+struct FieldTableLookupTests {
     /// A table read off the wire gets the new entry after its own, with its bytes (duplicate keys
     /// and order included) untouched.
     @Test func rawTableKeepsItsBytesAndGainsTheEntry() throws {
@@ -27,5 +27,21 @@ struct FieldTableAppendingTests {
         let table: FieldTable = ["a": .int32(1)]
         #expect(try table.appending("b", .bool(true)).entries.map(\.0) == ["a", "b"])
         #expect(table.firstValues == ["a": .int32(1)])
+    }
+
+    /// Looking up a few keys steps over every other type of value without decoding it.
+    @Test func lookupStepsOverEveryType() throws {
+        let every: [(String, FieldValue)] = [
+            ("t", .bool(true)), ("b", .int8(-1)), ("B", .uint8(1)), ("s", .int16(-2)), ("u", .uint16(2)),
+            ("I", .int32(-3)), ("i", .uint32(3)), ("l", .int64(-4)), ("f", .float(1.5)), ("d", .double(2.5)),
+            ("D", .decimal(scale: 2, value: 314)), ("S", .string("text")), ("x", .bytes([1, 2, 3])),
+            ("T", .timestamp(1_700_000_000)), ("F", .table(["inner": .array([.int32(1), "two"])])),
+            ("A", .array([.table(["queue": "q"]), .void])), ("V", .void), ("wanted", .string("found")), ("t", .bool(false)),
+        ]
+        var wire = try FieldTableTests.encoded(FieldTable(every))
+        let raw = try wire.readFieldTable()
+        #expect(raw.values(forKeys: ["wanted", "t"]) == ["wanted": "found", "t": .bool(true)])
+        #expect(raw.values(forKeys: ["missing"]).isEmpty)
+        #expect(FieldTable(every).values(forKeys: ["D", "A"]) == raw.values(forKeys: ["D", "A"]))
     }
 }
