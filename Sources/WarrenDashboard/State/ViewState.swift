@@ -91,6 +91,8 @@ public struct ConnectionState: Sendable, Hashable {
     public var error: String?
     public var lastSnapshotAt: Date?
     public var failures = 0
+    /// How long the latest poll took: on a large broker, what sets the pace of the polls.
+    public var pollDuration: TimeInterval?
 }
 
 /// Everything the dashboard shows besides the Snapshot: a value, changed only by

@@ -39,10 +39,19 @@ public struct DeadLetterTopology: Sendable, Hashable, Codable {
 
     public init(routes: [DeadLetterRoute] = [], queues: [DeadLetterQueue] = []) {
         self.routes = routes
-        self.queues = queues
+        self.queues = queues.sorted { $0.queue < $1.queue }
     }
 
-    public func queue(_ id: QueueID) -> DeadLetterQueue? { queues.first { $0.queue == id } }
+    public func queue(_ id: QueueID) -> DeadLetterQueue? {
+        // `queues` is sorted by identity (see derive).
+        var low = 0
+        var high = queues.count
+        while low < high {
+            let middle = (low + high) / 2
+            if queues[middle].queue < id { low = middle + 1 } else { high = middle }
+        }
+        return low < queues.count && queues[low].queue == id ? queues[low] : nil
+    }
 
     /// Suffixes (after `.`, `-` or `_`) that manual retry and parking-lot patterns use.
     static let nameMarkers: Set<String> = [
@@ -114,7 +123,7 @@ public struct DeadLetterTopology: Sendable, Hashable, Codable {
             dlq.evidence.insert(.name)
             dlqs[queue.id] = dlq
         }
-        return DeadLetterTopology(routes: routes, queues: dlqs.values.sorted { $0.queue < $1.queue })
+        return DeadLetterTopology(routes: routes, queues: Array(dlqs.values))
     }
 
     struct ExchangeKey: Hashable {

@@ -13,6 +13,8 @@ public struct BrokerState: Sendable, Hashable {
     /// Resources the source could not fetch this time, with why (e.g. an AMQP-only source has no
     /// nodes); shown, never an error.
     public var gaps: [String]
+    /// What the poll cost and what it carries to the next (the queue inventory on a large broker).
+    public var poll = PollRecord()
 
     public init(overview: Overview = Overview(), nodes: [NodeInfo] = [], vhosts: [VhostInfo] = [],
                 queues: [QueueInfo] = [], exchanges: [ExchangeInfo] = [], bindings: [BindingInfo] = [],
@@ -44,6 +46,9 @@ public struct Snapshot: Sendable, Hashable {
     public let consumers: [ConsumerInfo]
     public let connections: [ConnectionInfo]
     public let gaps: [String]
+    public let poll: PollRecord
+    /// Positions in `queues`, for look-ups by identity on brokers with many queues.
+    private let queueIndex: [QueueID: Int]
 
     public let overviewRates: OverviewRates
     public let queueRates: [QueueID: QueueRates]
@@ -65,8 +70,16 @@ public struct Snapshot: Sendable, Hashable {
         consumers = state.consumers
         connections = state.connections
         gaps = state.gaps
+        poll = state.poll
+        var index: [QueueID: Int] = [:]
+        index.reserveCapacity(state.queues.count)
+        for (position, queue) in state.queues.enumerated() where index[queue.id] == nil { index[queue.id] = position }
+        queueIndex = index
 
-        let elapsed = previous.map { takenAt.timeIntervalSince($0.takenAt) } ?? 0
+        // On a large broker most queues' figures come from an inventory that is not re-read
+        // every poll: a difference between two polls would show a stale queue as idle, so only
+        // the rates the API gave (for the queues it was asked statistics for) are shown.
+        let elapsed = state.poll.planned ? 0 : previous.map { takenAt.timeIntervalSince($0.takenAt) } ?? 0
         overviewRates = OverviewRates.derive(state.overview, previous: previous?.overview, elapsed: elapsed)
         let before = Dictionary((previous?.queues ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var rates: [QueueID: QueueRates] = [:]
@@ -83,6 +96,6 @@ public struct Snapshot: Sendable, Hashable {
     }
 
     public func queue(_ name: String, vhost: String = "/") -> QueueInfo? {
-        queues.first { $0.name == name && $0.vhost == vhost }
+        queueIndex[QueueID(vhost: vhost, name: name)].map { queues[$0] }
     }
 }
