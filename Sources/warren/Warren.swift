@@ -15,7 +15,7 @@ struct Warren: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, WatchCommand.self, BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self,
             ConsumersCommand.self, NodesCommand.self, PeekCommand.self, ReplayCommand.self, PurgeCommand.self,
-            MoveCommand.self, PerfCommand.self, RenderBenchCommand.self,
+            MoveCommand.self, PerfCommand.self, RenderBenchCommand.self, SnapshotBenchCommand.self,
         ],
         defaultSubcommand: DemoCommand.self
     )

@@ -98,6 +98,8 @@ public struct ConnectionState: Sendable, Hashable {
 /// Everything the dashboard shows besides the Snapshot: a value, changed only by
 /// ``ViewState/handle(_:)``.
 public struct ViewState: Sendable {
+    /// Tables of the large panes, made once per snapshot, filter and sort.
+    let tableMemo = TableMemo()
     public var snapshot: Snapshot?
     /// The snapshot before, for rates the API did not give (exchanges).
     public var previous: Snapshot?

@@ -112,11 +112,15 @@ public struct DeadLetterTopology: Sendable, Hashable, Codable {
             dlqs[id] ?? DeadLetterQueue(queue: id, evidence: [], sources: [], depth: byID[id]?.messages,
                                          growth: rates[id]?.depth)
         }
+        // A set beside each source list: one DLQ fed by 10,000 queues made this loop quadratic.
+        var seen: [QueueID: Set<QueueID>] = [:]
         for route in routes {
-            var dlq = entry(route.target)
-            dlq.evidence.insert(.deadLetterExchange)
-            if !dlq.sources.contains(route.source) { dlq.sources.append(route.source) }
-            dlqs[route.target] = dlq
+            if dlqs[route.target] == nil { dlqs[route.target] = entry(route.target) }
+            // In place: a copy taken out and stored back would copy the whole source list each time.
+            dlqs[route.target]!.evidence.insert(.deadLetterExchange)
+            if seen[route.target, default: []].insert(route.source).inserted {
+                dlqs[route.target]!.sources.append(route.source)
+            }
         }
         for queue in queues where looksLikeDeadLetterQueue(queue.name) {
             var dlq = entry(queue.id)

@@ -47,6 +47,9 @@ public struct Snapshot: Sendable, Hashable {
     public let connections: [ConnectionInfo]
     public let gaps: [String]
     public let poll: PollRecord
+    /// Tells this snapshot (and its copies) from every other, for caches of what is derived
+    /// from it; equal snapshots compare equal whatever their identity.
+    public let identity = SnapshotIdentity()
     /// Positions in `queues`, for look-ups by identity on brokers with many queues.
     private let queueIndex: [QueueID: Int]
 
@@ -98,4 +101,11 @@ public struct Snapshot: Sendable, Hashable {
     public func queue(_ name: String, vhost: String = "/") -> QueueInfo? {
         queueIndex[QueueID(vhost: vhost, name: name)].map { queues[$0] }
     }
+}
+
+/// A snapshot's identity (see ``Snapshot/identity``): compared by reference, ignored by `==`.
+public final class SnapshotIdentity: Sendable, Hashable {
+    public init() {}
+    public static func == (a: SnapshotIdentity, b: SnapshotIdentity) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
 }

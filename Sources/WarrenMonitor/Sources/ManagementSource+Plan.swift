@@ -4,12 +4,14 @@ import Foundation
 /// of a poll building statistics for /api/queues, so only what the screen shows gets them.
 ///
 /// - The inventory: every queue's name, type, state, depth, consumers, arguments and policy
-///   (what DLQ detection needs), with `disable_stats=true&columns=`, at most every 20 s and never
+///   (what DLQ detection needs), with `disable_stats=true&columns=`, at most every 30 s and never
 ///   more often than five times its own duration. Bindings, and exchanges, consumers and
 ///   connections where there are many, are read along with it.
 /// - Every poll: statistics for the page in view (server-side `sort=`, `sort_reverse=`,
-///   `page_size=`, and `name=` for the `/` filter), for every dead-letter queue and its sources,
-///   and for the open queue (`name=^(?:...)$&use_regex=true`, 60 names a request).
+///   `page_size=`, and `name=` for the `/` filter), for every dead-letter queue and for the open
+///   queue (one by one when few, else `name=` trie expressions with `use_regex=true`).
+/// - With the inventory: statistics for the dead-letter queues' sources, which stand until the
+///   next inventory.
 extension ManagementSource {
     /// What the inventory reads of each queue.
     public static let inventoryColumns = [
@@ -57,30 +59,74 @@ extension ManagementSource {
         var detailed: [QueueInfo] = []
         let columns = ("columns", ManagementOptions.tableColumns.joined(separator: ","))
         if let focus {
-            var query = [("page", "1"), ("page_size", String(plan.pageSize(focus))), ("pagination", "true"),
-                         ("sort", focus.sort.rawValue), ("sort_reverse", focus.descending ? "true" : "false"), columns]
+            var query = [("page", "1"), ("page_size", String(plan.pageSize(focus))), ("pagination", "true"), columns]
+            // RabbitMQ lists by name already; asking it to sort by name costs it ten times more.
+            if focus.sort != .name || focus.descending {
+                query += [("sort", focus.sort.rawValue), ("sort_reverse", focus.descending ? "true" : "false")]
+            }
             if !focus.filter.isEmpty { query.append(("name", focus.filter)) }
             let pageScope = (focus.vhost ?? options.vhost).map { [$0] } ?? []
             detailed = try await list(["queues"] + pageScope, query: query, count: &requests).items
         }
         let topology = DeadLetterTopology.derive(queues: record.inventory, exchanges: state.exchanges,
                                                  bindings: state.bindings, rates: [:])
+        var named = plan.queuesEveryPoll(topology, focus: focus)
+        // A command (no focus) lists every queue once: the dead-letter queues' statistics are
+        // what it needs (their growth); their sources' would double its time on RabbitMQ.
+        if rereadInventory && focus != nil {
+            named += plan.queuesWithInventory(topology)
+            record.sourceStatistics = []
+        } else {
+            // The sources' statistics of the last inventory poll stand until the next one.
+            detailed += record.sourceStatistics
+        }
         let onPage = Set(detailed.map(\.id))
-        let named = plan.namedQueues(topology, focus: focus).filter { !onPage.contains($0) }
-        let wanted = Set(named)
-        for expression in plan.nameExpressions(named) {
+        named = Array(Set(named.filter { !onPage.contains($0) })).sorted()
+        let fetched = try await queueStatistics(named, plan: plan, scope: scope, columns: columns, requests: &requests)
+        if rereadInventory {
+            let sources = Set(plan.queuesWithInventory(topology))
+            record.sourceStatistics = fetched.filter { sources.contains($0.id) }
+        }
+        detailed += fetched
+        state.queues = plan.merge(inventory: record.inventory, detailed: detailed)
+        state.poll = record
+        let age = Int(now.timeIntervalSince(record.inventoryAt ?? now).rounded())
+        state.gaps.append(focus == nil
+            ? "\(record.inventory.count) queues: rates for the \(detailed.count) dead-letter queues only "
+                + "(--stats asks RabbitMQ for every queue's, which is slow at this size)"
+            : "\(record.inventory.count) queues: rates for the \(detailed.count) in view, dead-letter queues and their "
+                + "sources; the full list is \(age) s old")
+    }
+}
+
+extension ManagementSource {
+    /// Statistics of the named queues: one by one when they are few, else by trie expressions.
+    func queueStatistics(
+        _ ids: [QueueID], plan: PollPlan, scope: [String], columns: (String, String), requests: inout Int
+    ) async throws -> [QueueInfo] {
+        if ids.count <= plan.individualLookups {
+            var found: [QueueInfo] = []
+            for id in ids {
+                do {
+                    let json = try await get(["queues", id.vhost, id.name], query: [columns], count: &requests)
+                    if let queue = QueueInfo(json: json) { found.append(queue) }
+                } catch MonitorError.notFound {
+                    // Deleted since the inventory.
+                }
+            }
+            return found
+        }
+        let wanted = Set(ids)
+        var found: [QueueInfo] = []
+        for expression in plan.nameExpressions(ids) {
             let items: [QueueInfo] = try await list(
                 ["queues"] + scope,
                 query: [("page", "1"), ("page_size", String(PollPlan.maximumPageSize)), ("pagination", "true"),
                         ("name", expression), ("use_regex", "true"), columns],
                 count: &requests
             ).items
-            detailed.append(contentsOf: items.filter { wanted.contains($0.id) })
+            found.append(contentsOf: items.filter { wanted.contains($0.id) })
         }
-        state.queues = plan.merge(inventory: record.inventory, detailed: detailed)
-        state.poll = record
-        let age = Int(now.timeIntervalSince(record.inventoryAt ?? now).rounded())
-        state.gaps.append("\(record.inventory.count) queues: live statistics for the \(detailed.count) in view, "
-            + "dead-letter queues and their sources; the full list is \(age) s old")
+        return found
     }
 }

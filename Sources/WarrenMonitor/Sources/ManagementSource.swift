@@ -19,6 +19,8 @@ public struct ManagementOptions: Sendable, Hashable {
     public var skipConnections: Bool
     /// Per request.
     public var timeout: TimeAmount
+    /// Statistics for every queue however many there are (no poll plan): what `--stats` asks.
+    public var everyQueuesStatistics = false
 
     public init(pageSize: Int? = nil, queueColumns: [String]? = nil, disableStats: Bool = false, vhost: String? = nil,
                 skipConnections: Bool = false, timeout: TimeAmount = .seconds(10)) {
@@ -72,7 +74,7 @@ public struct ManagementSource: MonitorSource {
         state.vhosts = try await list(["vhosts"], count: &requests).items
         let plan = PollPlan()
         let totals = state.overview.objectTotals
-        if plan.isLarge(queueCount: totals["queues"]) && !options.disableStats {
+        if plan.isLarge(queueCount: totals["queues"]) && !options.disableStats && !options.everyQueuesStatistics {
             try await fetchPlanned(into: &state, plan: plan, focus: focus, previous: previous, requests: &requests)
         } else {
             let scope = options.vhost.map { [$0] } ?? []
@@ -173,9 +175,9 @@ public struct ManagementSource: MonitorSource {
         let what = "api/\(segments.joined(separator: "/"))"
         do {
             return try ResourceList<Resource>.decode(Data(body.readableBytesView))
-        } catch is DecodingError {
-            throw (try? JSON.parse(Data(body.readableBytesView))) == nil
-                ? MonitorError.badResponse("\(what) is not JSON") : MonitorError.badResponse("\(what) is not a list")
+        } catch let failure as JSONParser.Failure {
+            throw failure.reason == "not a list"
+                ? MonitorError.badResponse("\(what) is not a list") : MonitorError.badResponse("\(what) is not JSON")
         }
     }
 
