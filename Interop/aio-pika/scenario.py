@@ -125,18 +125,6 @@ async def cleanup():
         await channel.exchange_delete(DLX)
 
 
-async def main():
-    if await common.acheck("connect and declare the topology", setup):
-        await common.acheck("confirmed persistent publishes with nested headers", publish_three)
-        await common.acheck("multi-frame body", publish_big)
-        await common.acheck("manual acks", consume_manual_acks)
-        await common.acheck("rejection dead-letters with x-death", dead_lettered)
-        await common.acheck("nothing left behind", nothing_left)
-    try:
-        await asyncio.wait_for(cleanup(), 5)
-    except Exception:
-        pass  # cleanup is best effort; the checks have reported already
-
-
-asyncio.run(main())
+asyncio.run(common.arun_scenario(
+    setup, (publish_three, publish_big, consume_manual_acks, dead_lettered, nothing_left), cleanup))
 common.finish()

@@ -122,11 +122,4 @@ def cleanup():
             channel.queue_delete(queue)
         channel.exchange_delete(DLX)
 
-if common.check("connect and declare the topology", setup):
-    common.check("confirmed persistent publishes with nested headers", publish_three)
-    common.check("multi-frame body", publish_big)
-    common.check("manual acks", consume_manual_acks)
-    common.check("rejection dead-letters with x-death", dead_lettered)
-    common.check("nothing left behind", nothing_left)
-common.quietly(cleanup)
-common.finish()
+common.run_scenario(setup, (publish_three, publish_big, consume_manual_acks, dead_lettered, nothing_left), cleanup)

@@ -217,3 +217,30 @@ def finish():
     print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
     sys.stdout.flush()
     sys.exit(1 if RESULTS["failed"] else 0)
+
+
+# The scenario's steps, named as every client of the matrix names them.
+STEPS = ("confirmed persistent publishes with nested headers", "multi-frame body", "manual acks",
+         "rejection dead-letters with x-death", "nothing left behind")
+
+
+def run_scenario(setup, steps, cleanup):
+    """Runs setup, then each step (in STEPS' order) if setup passed, then cleanup whatever
+    happened; prints the summary line and exits."""
+    if check("connect and declare the topology", setup):
+        for name, step in zip(STEPS, steps):
+            check(name, step)
+    quietly(cleanup)
+    finish()
+
+
+async def arun_scenario(setup, steps, cleanup):
+    """run_scenario for asyncio clients (finish() is left to the caller, outside the loop)."""
+    if await acheck("connect and declare the topology", setup):
+        for name, step in zip(STEPS, steps):
+            await acheck(name, step)
+    try:
+        await asyncio.wait_for(cleanup(), 5)
+    except Exception:
+        pass  # cleanup is best effort; the checks have reported already
+

@@ -45,6 +45,8 @@ struct PollPlanLiveTests {
         let connection = try await AMQPConnection.connect(to: amqpURL)
         let channel = try await connection.openChannel()
         _ = try await channel.queueDeclare(dlq)
+        // A dead-letter queue that holds messages: its sources get statistics too.
+        try await channel.publish(ByteBuffer(string: "dead"), routingKey: dlq)
         for i in 0..<count {
             let arguments: FieldTable = i % 10 == 0
                 ? ["x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(dlq)] : [:]
@@ -96,14 +98,16 @@ struct PollPlanLiveTests {
             // Queue depths come from RabbitMQ's metrics, also up to 5 s late, and the inventory
             // is re-read every 20 s: the loop ends once one poll has them all right.
             let depths = (0..<Self.count).allSatisfy { candidate.queue("\(prefix)\($0)")?.messages == ($0 % 5 == 0 ? 1 : 0) }
-            if mine.count == Self.count + 1, depths,
+            let sources = candidate.deadLetters.queue(QueueID(name: dlq))?.sources ?? []
+            if mine.count == Self.count + 1, depths, sources.count == Self.count / 10,
+               sources.allSatisfy({ candidate.queue($0.name)?.messagesRate != nil }),
                inView.allSatisfy({ candidate.queueRates[$0]?.depth?.origin == .api }) {
                 snapshot = candidate
                 break
             }
             try await Task.sleep(for: .milliseconds(500))
         }
-        let found = try #require(snapshot, "no poll had every depth and live rates for the rows in view")
+        let found = try #require(snapshot, "no poll had every depth, live rates for the rows in view and the sources")
         #expect(found.poll.planned)
         let dead = try #require(found.deadLetters.queue(QueueID(name: dlq)))
         #expect(Set(dead.sources) == Set((0..<Self.count).filter { $0 % 10 == 0 }.map { QueueID(name: "\(prefix)\($0)") }))

@@ -235,7 +235,8 @@ extension ViewState {
             case 0: key = .text(snapshot.queues[index].id.description)
             case 1: key = .number(snapshot.queues[index].messages)
             case 2: key = .number(snapshot.messageStates[snapshot.queues[index].id]?.barTotal)
-            default: key = .text(snapshot.messageStates[snapshot.queues[index].id]?.precision.rawValue ?? "")
+            default:
+                key = .text((snapshot.messageStates[snapshot.queues[index].id]?.precision ?? .unknown).rawValue)
             }
             entries.append(Entry(key: key, source: index))
         }

@@ -54,6 +54,7 @@ public struct Snapshot: Sendable, Hashable {
     private let queueIndex: [QueueID: Int]
 
     public let overviewRates: OverviewRates
+    /// Queues without any rate (or message-state figure) have no entry.
     public let queueRates: [QueueID: QueueRates]
     public let messageStates: [QueueID: MessageStates]
     public let deadLetters: DeadLetterTopology
@@ -87,9 +88,13 @@ public struct Snapshot: Sendable, Hashable {
         let before = Dictionary((previous?.queues ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var rates: [QueueID: QueueRates] = [:]
         var states: [QueueID: MessageStates] = [:]
+        // Only what is known is kept: most queues of a large broker's snapshot have neither rates
+        // nor message states, and 10,000 empty entries were megabytes of every snapshot.
         for queue in state.queues {
-            rates[queue.id] = QueueRates.derive(queue, previous: before[queue.id], elapsed: elapsed)
-            states[queue.id] = MessageStates.derive(for: queue, brokerVersion: state.overview.rabbitmqVersion)
+            let queueRates = QueueRates.derive(queue, previous: before[queue.id], elapsed: elapsed)
+            if queueRates != QueueRates() { rates[queue.id] = queueRates }
+            let queueStates = MessageStates.derive(for: queue, brokerVersion: state.overview.rabbitmqVersion)
+            if queueStates.precision != .unknown { states[queue.id] = queueStates }
         }
         queueRates = rates
         messageStates = states

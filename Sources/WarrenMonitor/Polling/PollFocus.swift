@@ -98,11 +98,12 @@ public struct PollPlan: Sendable, Hashable {
         return wanted.sorted()
     }
 
-    /// The queues that need statistics when the inventory is read: the dead-letter queues'
-    /// sources (thousands of them on some brokers; every poll would cost RabbitMQ more than the
-    /// full listing this plan avoids).
+    /// The queues that need statistics when the inventory is read: the sources of every
+    /// dead-letter queue that holds messages (what is being dead-lettered, and from where, is
+    /// worth its cost there). Thousands of queues may feed an empty DLQ; asking for all of them,
+    /// every poll or with every inventory, doubled what a poll costs RabbitMQ.
     public func queuesWithInventory(_ topology: DeadLetterTopology) -> [QueueID] {
-        Array(Set(topology.queues.flatMap(\.sources))).sorted()
+        Array(Set(topology.queues.filter { ($0.depth ?? 0) > 0 }.flatMap(\.sources))).sorted()
     }
 
     /// `name` values (for `use_regex=true`) that together match exactly the given names. Names

@@ -35,7 +35,7 @@ final class ScriptedManagement: ManagementTransport, Sendable {
             body = "[]"
         case "/api/queues" where query["pagination"] != "true":
             let statistics = query["disable_stats"] != "true"
-            body = "[" + ((0..<queueCount).map { queue($0, statistics: statistics) } + [#"{"name":"dlq","vhost":"/"}"#])
+            body = "[" + ((0..<queueCount).map { queue($0, statistics: statistics) } + [#"{"name":"dlq","vhost":"/","messages":3}"#])
                 .joined(separator: ",") + "]"
         case "/api/queues" where query["pagination"] == "true":
             var items: [String] = []
@@ -105,7 +105,7 @@ struct PollPlanTests {
     }
 
     /// 2,000 queues: one inventory without statistics, a page for the screen, the dead-letter
-    /// queue and its 200 sources by name; never the full list with statistics.
+    /// queue (which holds messages) and its 200 sources by name; never the full list with statistics.
     @Test func aLargeBrokerIsPolledByPlan() async throws {
         let api = ScriptedManagement(queueCount: 2_000)
         let source = try ManagementSource(url: "http://guest:guest@127.0.0.1:1/", transport: api)
@@ -130,6 +130,16 @@ struct PollPlanTests {
         let again = api.urls[before...].filter { URLComponents(string: $0)!.path == "/api/queues" }
         #expect(!again.contains { $0.contains("disable_stats=true") })
         #expect(next.queues.count == 2_001 && next.poll.inventoryAt == state.poll.inventoryAt)
+    }
+
+    @Test func theSourcesOfAnEmptyDeadLetterQueueGetNoStatistics() {
+        var empty = DeadLetterQueue(queue: QueueID(name: "dlq"), evidence: [.deadLetterExchange],
+                                    sources: [QueueID(name: "a"), QueueID(name: "b")], depth: 0)
+        let plan = PollPlan()
+        #expect(plan.queuesWithInventory(DeadLetterTopology(queues: [empty])).isEmpty)
+        #expect(plan.queuesEveryPoll(DeadLetterTopology(queues: [empty]), focus: nil) == [QueueID(name: "dlq")])
+        empty.depth = 4
+        #expect(plan.queuesWithInventory(DeadLetterTopology(queues: [empty])) == [QueueID(name: "a"), QueueID(name: "b")])
     }
 
     @Test func aSmallBrokerIsReadWhole() async throws {
