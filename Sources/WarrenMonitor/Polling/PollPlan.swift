@@ -30,8 +30,12 @@ public struct PollPlan: Sendable, Hashable {
     /// Whether the inventory must be read again now.
     public func inventoryDue(_ record: PollRecord?, at now: Date) -> Bool {
         guard let record, let at = record.inventoryAt else { return true }
-        let interval = max(minimumInventoryInterval, inventoryCostFactor * record.inventoryDuration)
-        return now.timeIntervalSince(at) >= interval
+        return now.timeIntervalSince(at) >= inventoryInterval(record)
+    }
+
+    /// Seconds between two readings of the inventory, given what the last one cost.
+    public func inventoryInterval(_ record: PollRecord) -> TimeInterval {
+        max(minimumInventoryInterval, inventoryCostFactor * record.inventoryDuration)
     }
 
     /// The queues outside the screen's page that need statistics at every poll: the dead-letter

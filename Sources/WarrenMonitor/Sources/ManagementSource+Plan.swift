@@ -90,12 +90,11 @@ extension ManagementSource {
         detailed += fetched
         state.queues = plan.merge(inventory: record.inventory, detailed: detailed)
         state.poll = record
-        let age = Int(now.timeIntervalSince(record.inventoryAt ?? now).rounded())
         state.gaps.append(focus == nil
             ? "\(record.inventory.count) queues: rates for the \(detailed.count) dead-letter queues only "
                 + "(--stats asks RabbitMQ for every queue's, which is slow at this size)"
-            : "\(record.inventory.count) queues: rates for the \(detailed.count) in view, dead-letter queues and their "
-                + "sources; the full list is \(age) s old")
+            : "\(record.inventory.count) queues: rates for the \(detailed.count) in view and the dead-letter queues "
+                + "(the rest of the list is re-read every \(Int(plan.inventoryInterval(record).rounded())) s)")
     }
 }
 
