@@ -119,8 +119,13 @@ def queues_command(warren, management):
 
 
 def full_listing(management):
+    """Seconds and bytes of one full GET /api/queues; bytes None when the broker gave up on it."""
     start = time.time()
-    size = len(request(management, "queues"))
+    try:
+        size = len(request(management, "queues"))
+    except Exception as error:
+        print("    full /api/queues failed after %.1f s: %s" % (time.time() - start, error), flush=True)
+        size = None
     return time.time() - start, size
 
 
@@ -170,9 +175,12 @@ def measure(warren, count, seconds):
 
 def report(count, figures, seconds):
     r, w = figures["RabbitMQ"], figures["Warren"]
+    def listing(f):
+        if f["listing_bytes"] is None:
+            return "failed after %.1f s" % f["listing"]
+        return "%.2f s (%.0f MB)" % (f["listing"], f["listing_bytes"] / 1e6)
     rows = [
-        ("management UI baseline: full GET /api/queues", "%.2f s (%.0f MB)" % (r["listing"], r["listing_bytes"] / 1e6),
-         "%.2f s (%.0f MB)" % (w["listing"], w["listing_bytes"] / 1e6)),
+        ("management UI baseline: full GET /api/queues", listing(r), listing(w)),
         ("broker CPU, idle (%d s)" % seconds, "%.1f%%" % (r["idle"] * 100), "%.1f%%" % (w["idle"] * 100)),
         ("broker CPU with one `warren watch`", "%.1f%%" % (r["watched"] * 100), "%.1f%%" % (w["watched"] * 100)),
         ("broker CPU added by `warren watch`", "%+.1f%% of a core" % ((r["watched"] - r["idle"]) * 100),

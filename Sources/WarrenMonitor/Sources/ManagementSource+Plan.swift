@@ -31,9 +31,11 @@ extension ManagementSource {
         let now = Date()
         let rereadInventory = plan.inventoryDue(carried?.poll, at: now)
         if rereadInventory {
+            // The one request whose cost grows with the broker: 100,000 queues take RabbitMQ
+            // seconds even without statistics, so it gets far longer than the others.
             record.inventory = try await list(
                 ["queues"] + scope, query: Self.noStatistics + [("columns", Self.inventoryColumns.joined(separator: ","))],
-                count: &requests
+                count: &requests, timeout: max(options.timeout, .seconds(120))
             ).items
             record.inventoryAt = now
             record.inventoryDuration = Date().timeIntervalSince(now)

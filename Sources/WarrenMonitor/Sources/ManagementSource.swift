@@ -168,10 +168,10 @@ public struct ManagementSource: MonitorSource {
 
     /// A list resource, decoded straight into its models (see ``ResourceList``).
     func list<Resource: ManagementResource>(
-        _ segments: [String], query: [(String, String)] = [], count: inout Int
+        _ segments: [String], query: [(String, String)] = [], count: inout Int, timeout: TimeAmount? = nil
     ) async throws -> ResourceList<Resource> {
         count += 1
-        let body = try await request(.GET, segments, query: query)
+        let body = try await request(.GET, segments, query: query, timeout: timeout)
         let what = "api/\(segments.joined(separator: "/"))"
         do {
             return try ResourceList<Resource>.decode(Data(body.readableBytesView))
@@ -195,14 +195,16 @@ public struct ManagementSource: MonitorSource {
         }
     }
 
-    private func request(_ method: HTTPMethod, _ segments: [String], query: [(String, String)] = []) async throws
+    private func request(
+        _ method: HTTPMethod, _ segments: [String], query: [(String, String)] = [], timeout: TimeAmount? = nil
+    ) async throws
         -> ByteBuffer
     {
         let request = ManagementRequest(method: method, url: endpoint.url(segments, query: query),
                                         authorization: endpoint.authorization)
         let response: ManagementResponse
         do {
-            response = try await transport.send(request, timeout: options.timeout)
+            response = try await transport.send(request, timeout: timeout ?? options.timeout)
         } catch {
             throw MonitorError.unreachable("\(endpoint.host):\(endpoint.port): \(Self.describe(error))")
         }
