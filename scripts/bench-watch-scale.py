@@ -156,7 +156,12 @@ def measure(warren, count, seconds):
         for name, broker_urls in (("RabbitMQ", rabbit), ("Warren", mine)):
             print("==> %s: %d queues" % (name, count), flush=True)
             populate(broker_urls["management"], broker_urls["amqp"], count)
-            time.sleep(10)  # RabbitMQ's statistics of the new queues arrive within 5 s
+            # RabbitMQ goes on working for minutes after 100,000 declares (its statistics of the
+            # new queues, the queues' own start-up): measure only once it is quiet again.
+            settle_start = time.time()
+            while time.time() - settle_start < 900 and cpu_share(broker_urls["pid"], 5) > 0.25:
+                pass
+            print("    settled after %.0f s" % (time.time() - settle_start), flush=True)
             listing, size = full_listing(broker_urls["management"])
             idle = cpu_share(broker_urls["pid"], seconds)
             first, busy, own, peak = watch(warren, broker_urls["management"], broker_urls["amqp"], broker_urls["pid"],

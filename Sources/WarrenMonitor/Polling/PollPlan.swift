@@ -3,6 +3,8 @@ import Foundation
 /// The poll plan for a large broker, as a value: when to read the full queue list, what to ask
 /// statistics for, how to merge. No I/O, no clock of its own.
 public struct PollPlan: Sendable, Hashable {
+    /// From this many queues on, the first poll reads only the page in view (see fetchPlanned).
+    public var pageFirstBroker = 20_000
     /// From this many queues on, a poll asks for statistics only for what the screen needs.
     /// Below it, one /api/queues with statistics costs RabbitMQ little and gives every rate.
     public var largeBroker = 1_000

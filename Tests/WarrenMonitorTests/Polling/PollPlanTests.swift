@@ -132,6 +132,19 @@ struct PollPlanTests {
         #expect(next.queues.count == 2_001 && next.poll.inventoryAt == state.poll.inventoryAt)
     }
 
+    /// 25,000 queues: the first poll shows the page in view within one listing request; the
+    /// inventory is left for the next poll.
+    @Test func theFirstLookAtAHugeBrokerIsThePageInView() async throws {
+        let api = ScriptedManagement(queueCount: 25_000)
+        let source = try ManagementSource(url: "http://127.0.0.1:1/", transport: api)
+        let state = try await source.fetch(focus: PollFocus(rows: 100), previous: nil)
+        #expect(state.queues.count == 100)
+        #expect(state.poll.planned && state.poll.inventoryAt == nil)
+        #expect(PollPlan().inventoryDue(state.poll, at: Date()))
+        #expect(!api.urls.contains { $0.contains("disable_stats=true") && $0.contains("/api/queues") })
+        #expect(state.gaps.contains { $0.contains("reading the full list") })
+    }
+
     @Test func theSourcesOfAnEmptyDeadLetterQueueGetNoStatistics() {
         var empty = DeadLetterQueue(queue: QueueID(name: "dlq"), evidence: [.deadLetterExchange],
                                     sources: [QueueID(name: "a"), QueueID(name: "b")], depth: 0)
