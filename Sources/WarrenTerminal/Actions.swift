@@ -17,6 +17,13 @@ final class Actions: Sendable {
         self.poller = poller
     }
 
+    /// Tells the poller what the screen shows now (see ``PollFocus``).
+    func focus(_ focus: PollFocus) {
+        let poller = self.poller
+        // Not kept in `tasks`: it ends at once, and the selection moves it with every key.
+        Task { await poller.setFocus(focus) }
+    }
+
     func perform(_ effect: Effect, state: ViewState) {
         let mailbox = self.mailbox
         switch effect {

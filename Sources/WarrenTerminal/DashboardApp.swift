@@ -55,6 +55,8 @@ public enum DashboardApp {
         }
         let mailbox = Mailbox()
         let poller = Poller(source: options.source, interval: options.interval)
+        // The first poll already asks for the top of the default sort; the screen refines it.
+        await poller.setFocus(PollFocus())
         let polling = Task {
             for await status in poller.updates() { mailbox.post(.status(status)) }
         }
@@ -85,6 +87,7 @@ public enum DashboardApp {
         var theme = options.color ? options.theme : .noColor
         var dirty = true
         var lastSecond = Int(Date().timeIntervalSince1970)
+        var lastFocus: PollFocus?
         while !stopRequested.load(ordering: .relaxed) {
             var events = mailbox.drain()
             while let input = terminal.readKey() {
@@ -120,6 +123,11 @@ public enum DashboardApp {
                         actions.perform(effect, state: state)
                     }
                 }
+            }
+            let focus = state.pollFocus
+            if focus != lastFocus {
+                lastFocus = focus
+                actions.focus(focus)
             }
             if dirty {
                 let grid = Dashboard.render(state, theme: theme, width: width, height: height)

@@ -94,6 +94,32 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
+/// Writes a JSON array as `printJSON` would, one element at a time: a list of 100,000 queues is
+/// never held as rows and as one encoded document at once.
+func streamJSONArray<T: Encodable>(_ elements: some Sequence<T>) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    var buffer = Data("[".utf8)
+    var first = true
+    for element in elements {
+        buffer.append(contentsOf: (first ? "\n  " : ",\n  ").utf8)
+        first = false
+        let encoded = try encoder.encode(element)
+        // Indent the element's lines by two, as inside a pretty-printed array.
+        for byte in encoded {
+            buffer.append(byte)
+            if byte == UInt8(ascii: "\n") { buffer.append(contentsOf: [0x20, 0x20]) }
+        }
+        if buffer.count >= 1 << 16 {
+            FileHandle.standardOutput.write(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+    buffer.append(contentsOf: (first ? "]\n" : "\n]\n").utf8)
+    FileHandle.standardOutput.write(buffer)
+}
+
 /// A plain text table: left-aligned text, right-aligned numbers.
 struct TextTable {
     var headers: [String]

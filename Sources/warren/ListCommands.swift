@@ -3,9 +3,14 @@ import Foundation
 import WarrenMonitor
 
 /// Takes one snapshot: through the management API, or over AMQP for `queues` named with --queue.
-func takeSnapshot(_ broker: BrokerOptions, amqpQueues: [String] = []) async throws -> Snapshot {
+/// `withoutClients` skips /api/consumers and /api/connections (what `warren queues` does not show).
+func takeSnapshot(_ broker: BrokerOptions, amqpQueues: [String] = [], withoutClients: Bool = false,
+                  everyQueuesStatistics: Bool = false) async throws -> Snapshot
+{
     let source: any MonitorSource
-    if let management = try broker.managementSource() {
+    var options = ManagementOptions(skipConnections: withoutClients, timeout: .seconds(8))
+    options.everyQueuesStatistics = everyQueuesStatistics
+    if let management = try broker.managementSource(options) {
         source = management
     } else if !amqpQueues.isEmpty {
         source = try AMQPSource(url: broker.amqpURL, queues: amqpQueues)
@@ -24,6 +29,9 @@ struct QueuesCommand: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
     @Flag(name: .long, help: "JSON output.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(
+        "Rates for every queue. From 1,000 queues on, only dead-letter queues get them otherwise: RabbitMQ takes seconds to compute every queue's."))
+    var stats = false
     @Option(name: .long, help: "Without a management API: a queue to look at over AMQP (repeatable).")
     var queue: [String] = []
 
@@ -40,8 +48,12 @@ struct QueuesCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors("queues") {
-            let snapshot = try await takeSnapshot(broker, amqpQueues: queue)
-            let rows = snapshot.queues.sorted { $0.id < $1.id }.map { q in
+            // On a large broker the poll plan applies: the inventory, with statistics for the
+            // dead-letter queues only (a note says so), unless --stats.
+            let snapshot = try await takeSnapshot(broker, amqpQueues: queue, withoutClients: true,
+                                                  everyQueuesStatistics: stats)
+            let rows = snapshot.queues.indices.sorted { snapshot.queues[$0].id < snapshot.queues[$1].id }.lazy.map { index in
+                let q = snapshot.queues[index]
                 let dlq = snapshot.deadLetters.queue(q.id)
                 let rates = snapshot.queueRates[q.id]
                 return Row(vhost: q.vhost, name: q.name, type: q.type, messages: q.messages, ready: q.messagesReady,
@@ -51,7 +63,11 @@ struct QueuesCommand: AsyncParsableCommand {
                            deadLetterSources: dlq?.sources.map(\.description) ?? [], leader: q.leader,
                            members: q.members, online: q.online)
             }
-            if json { return try printJSON(rows) }
+            if json {
+                try streamJSONArray(rows)
+                for gap in snapshot.gaps { printError("note: \(gap)") }
+                return
+            }
             var table = TextTable(headers: ["VHOST", "NAME", "TYPE", "MESSAGES", "READY", "UNACKED", "CONSUMERS",
                                             "IN/S", "OUT/S", "STATES", "DLQ"], numeric: [3, 4, 5, 6, 7, 8])
             for row in rows {

@@ -15,7 +15,8 @@ struct Warren: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, WatchCommand.self, BrokerCommand.self, QueuesCommand.self, ExchangesCommand.self,
             ConsumersCommand.self, NodesCommand.self, PeekCommand.self, ReplayCommand.self, PurgeCommand.self,
-            MoveCommand.self, PerfCommand.self, RenderBenchCommand.self, DeadLettersCommand.self,
+            MoveCommand.self, PerfCommand.self, RenderBenchCommand.self, SnapshotBenchCommand.self,
+            DeadLettersCommand.self,
         ],
         defaultSubcommand: DemoCommand.self
     )

@@ -1,24 +1,28 @@
 import Testing
 import WarrenBroker
 
-/// The replay's guarantees at scale and under faults, on RabbitMQ 3.10.8.
+/// The replay's guarantees at scale and under faults, on RabbitMQ 3.10.8: on the node scripts/test
+/// starts for tests at scale (100,000 messages through the shared node slowed every test on it),
+/// else on the shared one.
 @Suite("Replay at scale and under faults, RabbitMQ 3.10.8", .serialized,
        .disabled(if: !Live.isAvailable, "no RabbitMQ (scripts/test starts one)"))
 struct ReplayOnRabbitMQTests {
+    static let url = Live.environment["WARREN_SCALE_RABBITMQ_URL"] ?? Live.amqpURL ?? ""
+
     @Test func hundredThousandDeadLettersGoBackExactly() async throws {
-        try await ReplayScenarios.largeReplayIsExact(Live.amqpURL!)
+        try await ReplayScenarios.largeReplayIsExact(Self.url)
     }
 
     @Test func keptMessagesStayInOrder() async throws {
-        try await ReplayScenarios.keptMessagesStayInOrder(Live.amqpURL!)
+        try await ReplayScenarios.keptMessagesStayInOrder(Self.url)
     }
 
     @Test func cancelMidwayLosesNothing() async throws {
-        try await ReplayScenarios.cancelLosesNothing(Live.amqpURL!)
+        try await ReplayScenarios.cancelLosesNothing(Self.url)
     }
 
     @Test func killedReplayThenRerunLosesNothing() async throws {
-        try await ReplayScenarios.killedReplayThenRerunLosesNothing(Live.amqpURL!)
+        try await ReplayScenarios.killedReplayThenRerunLosesNothing(Self.url)
     }
 }
 

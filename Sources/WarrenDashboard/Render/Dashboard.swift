@@ -82,6 +82,12 @@ struct Painter {
         if let taken = state.connection.lastSnapshotAt {
             part(" \(Format.duration(state.now.timeIntervalSince(taken))) ago", .inactiveForeground, row: 0)
         }
+        if let duration = state.connection.pollDuration, duration >= 0.05 {
+            part(" · poll \(Format.seconds(duration))", .inactiveForeground, row: 0)
+        }
+        if let poll = snapshot?.poll, poll.planned, let at = poll.inventoryAt {
+            part(" · list \(Format.duration(state.now.timeIntervalSince(at))) old", .inactiveForeground, row: 0)
+        }
         if state.readonly { part("  READ-ONLY", .warning, bold: true, row: 0) }
 
         x = 1

@@ -47,6 +47,11 @@ enum Format {
         return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
     }
 
+    /// A short duration with a tenth of a second below ten seconds: "0.4s", "12s".
+    static func seconds(_ seconds: Double) -> String {
+        seconds < 10 ? String(format: "%.1fs", seconds) : duration(seconds)
+    }
+
     /// The figures behind a state bar, named for what they really are.
     static func stateFigures(_ states: MessageStates) -> String {
         switch states.precision {

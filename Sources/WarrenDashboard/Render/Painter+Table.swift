@@ -103,29 +103,7 @@ extension Painter {
     /// The States pane's total bar and legend; returns the space left for the table.
     mutating func stateSummary(in rect: Rect) -> Rect {
         guard let snapshot, rect.height >= 4 else { return rect }
-        let shown = snapshot.queues.filter { state.matches($0.name, vhost: $0.vhost) }
-        var totals = [Int](repeating: 0, count: 4)
-        var precisions: Set<MessageStatePrecision> = []
-        for queue in shown {
-            let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
-            precisions.insert(states.precision)
-            switch states.precision {
-            case .exact:
-                totals[0] += states.alpha ?? 0
-                totals[1] += states.beta ?? 0
-                totals[2] += states.gamma ?? 0
-                totals[3] += states.delta ?? 0
-            case .classicQueues:
-                totals[0] += states.alpha ?? 0
-                totals[1] += states.betaGamma ?? 0
-                totals[3] += states.delta ?? 0
-            case .ramVersusPagedOut, .quorumInMemory:
-                totals[0] += states.inMemory ?? 0
-                totals[3] += states.notInMemory ?? 0
-            case .unknown:
-                break
-            }
-        }
+        let (totals, precisions) = state.stateTotals(snapshot)
         let label = "Total \(Format.count(totals.reduce(0, +))) "
         grid.put(label, x: rect.x, y: rect.y, style: theme.heading)
         drawBar(StateBar(segments: [(totals[0], .alpha), (totals[1], .beta), (totals[2], .gamma), (totals[3], .delta)]),

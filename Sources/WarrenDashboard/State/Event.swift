@@ -8,13 +8,14 @@ public enum Event: Sendable {
 
     /// A poller's status.
     public static func status(_ status: MonitorStatus) -> Event {
-        .poll(status.snapshot, error: status.error?.description, failures: status.consecutiveFailures)
+        .poll(status.snapshot, error: status.error?.description, failures: status.consecutiveFailures,
+              duration: status.lastPollDuration)
     }
 
     case key(Key)
     /// A poll finished: the latest good snapshot, and the poll's error if it failed (with how many
     /// polls failed in a row).
-    case poll(Snapshot?, error: String?, failures: Int)
+    case poll(Snapshot?, error: String?, failures: Int, duration: TimeInterval? = nil)
     case resize(width: Int, height: Int)
     /// The clock moved (the snapshot's age is shown).
     case tick(Date)

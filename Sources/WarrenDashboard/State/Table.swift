@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WarrenMonitor
 
 /// A column of a pane's table.
@@ -137,5 +138,37 @@ extension MessageStates {
         case .unknown:
             return nil
         }
+    }
+}
+
+/// The last table made for each large pane, with what it was made from (see ``ViewState/table(_:)``).
+/// A reference shared by copies of a view state: the key says everything the table depends on.
+final class TableMemo: Sendable {
+    struct Key: Hashable {
+        var snapshot: ObjectIdentifier
+        var pane: Pane
+        var filter: String
+        var vhost: String?
+        var sortColumn: Int
+        var descending: Bool
+    }
+
+    private let tables = Mutex<[Pane: (Key, Table)]>([:])
+    private let stateTotals = Mutex<(Key, [Int], Set<MessageStatePrecision>)?>(nil)
+
+    func totals(for key: Key) -> ([Int], Set<MessageStatePrecision>)? {
+        stateTotals.withLock { $0.flatMap { $0.0 == key ? ($0.1, $0.2) : nil } }
+    }
+
+    func store(totals: ([Int], Set<MessageStatePrecision>), for key: Key) {
+        stateTotals.withLock { $0 = (key, totals.0, totals.1) }
+    }
+
+    func table(for key: Key) -> Table? {
+        tables.withLock { $0[key.pane].flatMap { $0.0 == key ? $0.1 : nil } }
+    }
+
+    func store(_ table: Table, for key: Key) {
+        tables.withLock { $0[key.pane] = (key, table) }
     }
 }

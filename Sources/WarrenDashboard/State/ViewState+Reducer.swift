@@ -10,9 +10,10 @@ extension ViewState {
         switch event {
         case .key(let key):
             return handleKey(key)
-        case .poll(let latest, let error, let failures):
+        case .poll(let latest, let error, let failures, let duration):
             connection.error = error
             connection.failures = failures
+            connection.pollDuration = duration
             if let snapshot = latest, snapshot.takenAt != self.snapshot?.takenAt {
                 previous = self.snapshot
                 self.snapshot = snapshot

@@ -3,7 +3,52 @@ import WarrenMonitor
 
 extension ViewState {
     /// The table of a pane as it is shown: filtered by name and vhost, sorted by the pane's column.
+    /// The two tables of every queue are kept until the snapshot, filter or sort changes: with
+    /// 100,000 queues, filtering and sorting them for each frame would cost more than the rest.
     public func table(_ pane: Pane) -> Table {
+        guard pane == .queues || pane == .states, let snapshot else { return sortedTable(pane) }
+        let list = list(pane)
+        let key = TableMemo.Key(snapshot: ObjectIdentifier(snapshot.identity), pane: pane, filter: filter,
+                                vhost: vhost, sortColumn: list.sortColumn, descending: list.sortDescending)
+        if let table = tableMemo.table(for: key) { return table }
+        let table = sortedTable(pane)
+        tableMemo.store(table, for: key)
+        return table
+    }
+
+    /// The States pane's totals over the queues the filter shows: alpha, beta (or beta+gamma),
+    /// gamma, delta, and which precisions they come in. Kept like the tables.
+    func stateTotals(_ snapshot: Snapshot) -> ([Int], Set<MessageStatePrecision>) {
+        let key = TableMemo.Key(snapshot: ObjectIdentifier(snapshot.identity), pane: .states, filter: filter,
+                                vhost: vhost, sortColumn: -1, descending: false)
+        if let totals = tableMemo.totals(for: key) { return totals }
+        var totals = [Int](repeating: 0, count: 4)
+        var precisions: Set<MessageStatePrecision> = []
+        for queue in snapshot.queues where matches(queue.name, vhost: queue.vhost) {
+            let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
+            precisions.insert(states.precision)
+            switch states.precision {
+            case .exact:
+                totals[0] += states.alpha ?? 0
+                totals[1] += states.beta ?? 0
+                totals[2] += states.gamma ?? 0
+                totals[3] += states.delta ?? 0
+            case .classicQueues:
+                totals[0] += states.alpha ?? 0
+                totals[1] += states.betaGamma ?? 0
+                totals[3] += states.delta ?? 0
+            case .ramVersusPagedOut, .quorumInMemory:
+                totals[0] += states.inMemory ?? 0
+                totals[3] += states.notInMemory ?? 0
+            case .unknown:
+                break
+            }
+        }
+        tableMemo.store(totals: (totals, precisions), for: key)
+        return (totals, precisions)
+    }
+
+    private func sortedTable(_ pane: Pane) -> Table {
         var table = unsortedTable(pane)
         let state = list(pane)
         let descending = state.sortDescending
@@ -190,7 +235,8 @@ extension ViewState {
             case 0: key = .text(snapshot.queues[index].id.description)
             case 1: key = .number(snapshot.queues[index].messages)
             case 2: key = .number(snapshot.messageStates[snapshot.queues[index].id]?.barTotal)
-            default: key = .text(snapshot.messageStates[snapshot.queues[index].id]?.precision.rawValue ?? "")
+            default:
+                key = .text((snapshot.messageStates[snapshot.queues[index].id]?.precision ?? .unknown).rawValue)
             }
             entries.append(Entry(key: key, source: index))
         }

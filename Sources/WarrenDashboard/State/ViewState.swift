@@ -91,11 +91,15 @@ public struct ConnectionState: Sendable, Hashable {
     public var error: String?
     public var lastSnapshotAt: Date?
     public var failures = 0
+    /// How long the latest poll took: on a large broker, what sets the pace of the polls.
+    public var pollDuration: TimeInterval?
 }
 
 /// Everything the dashboard shows besides the Snapshot: a value, changed only by
 /// ``ViewState/handle(_:)``.
 public struct ViewState: Sendable {
+    /// Tables of the large panes, made once per snapshot, filter and sort.
+    let tableMemo = TableMemo()
     public var snapshot: Snapshot?
     /// The snapshot before, for rates the API did not give (exchanges).
     public var previous: Snapshot?

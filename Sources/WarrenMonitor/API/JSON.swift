@@ -13,9 +13,9 @@ public enum JSON: Sendable, Hashable {
     case array([JSON])
     case object([String: JSON])
 
-    /// Parses a JSON document.
+    /// Parses a JSON document (see ``JSONParser``).
     public static func parse(_ data: Data) throws -> JSON {
-        try JSONDecoder().decode(JSON.self, from: data)
+        try JSONParser.parse(data)
     }
 
     public subscript(key: String) -> JSON? {

@@ -39,10 +39,19 @@ public struct DeadLetterTopology: Sendable, Hashable, Codable {
 
     public init(routes: [DeadLetterRoute] = [], queues: [DeadLetterQueue] = []) {
         self.routes = routes
-        self.queues = queues
+        self.queues = queues.sorted { $0.queue < $1.queue }
     }
 
-    public func queue(_ id: QueueID) -> DeadLetterQueue? { queues.first { $0.queue == id } }
+    public func queue(_ id: QueueID) -> DeadLetterQueue? {
+        // `queues` is sorted by identity (see derive).
+        var low = 0
+        var high = queues.count
+        while low < high {
+            let middle = (low + high) / 2
+            if queues[middle].queue < id { low = middle + 1 } else { high = middle }
+        }
+        return low < queues.count && queues[low].queue == id ? queues[low] : nil
+    }
 
     /// Suffixes (after `.`, `-` or `_`) that manual retry and parking-lot patterns use.
     static let nameMarkers: Set<String> = [
@@ -103,18 +112,22 @@ public struct DeadLetterTopology: Sendable, Hashable, Codable {
             dlqs[id] ?? DeadLetterQueue(queue: id, evidence: [], sources: [], depth: byID[id]?.messages,
                                          growth: rates[id]?.depth)
         }
+        // A set beside each source list: one DLQ fed by 10,000 queues made this loop quadratic.
+        var seen: [QueueID: Set<QueueID>] = [:]
         for route in routes {
-            var dlq = entry(route.target)
-            dlq.evidence.insert(.deadLetterExchange)
-            if !dlq.sources.contains(route.source) { dlq.sources.append(route.source) }
-            dlqs[route.target] = dlq
+            if dlqs[route.target] == nil { dlqs[route.target] = entry(route.target) }
+            // In place: a copy taken out and stored back would copy the whole source list each time.
+            dlqs[route.target]!.evidence.insert(.deadLetterExchange)
+            if seen[route.target, default: []].insert(route.source).inserted {
+                dlqs[route.target]!.sources.append(route.source)
+            }
         }
         for queue in queues where looksLikeDeadLetterQueue(queue.name) {
             var dlq = entry(queue.id)
             dlq.evidence.insert(.name)
             dlqs[queue.id] = dlq
         }
-        return DeadLetterTopology(routes: routes, queues: dlqs.values.sorted { $0.queue < $1.queue })
+        return DeadLetterTopology(routes: routes, queues: Array(dlqs.values))
     }
 
     struct ExchangeKey: Hashable {

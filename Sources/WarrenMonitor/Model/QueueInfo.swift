@@ -65,8 +65,18 @@ public struct QueueInfo: Sendable, Hashable, Codable {
     public var messagesDLX: Int?
     public var memory: Int?
     public var messagesRate: Double?
-    public var messageStats: MessageStats
-    public var backingQueueStatus: BackingQueueStatus?
+    /// Kept out of line: most queues of a large broker's snapshot have no statistics, and inline
+    /// these two made every queue 752 bytes before its strings.
+    private var statsBox: Boxed<MessageStats>?
+    private var backingBox: Boxed<BackingQueueStatus>?
+    public var messageStats: MessageStats {
+        get { statsBox?.value ?? MessageStats() }
+        set { statsBox = Boxed.unlessEmpty(newValue) }
+    }
+    public var backingQueueStatus: BackingQueueStatus? {
+        get { backingBox?.value }
+        set { backingBox = newValue.map(Boxed.init) }
+    }
     /// Quorum queues: the leader, the members and the members that are online.
     public var leader: String?
     public var members: [String]?
@@ -90,7 +100,6 @@ public struct QueueInfo: Sendable, Hashable, Codable {
         messagesReady = messages
         messagesUnacknowledged = 0
         self.consumers = consumers
-        messageStats = MessageStats()
     }
 
     public init?(json: JSON) {
@@ -117,7 +126,7 @@ public struct QueueInfo: Sendable, Hashable, Codable {
         messagesDLX = json["messages_dlx"]?.int
         memory = json["memory"]?.int
         messagesRate = json[path: "messages_details", "rate"]?.double
-        messageStats = MessageStats(json["message_stats"])
+        statsBox = Boxed.unlessEmpty(MessageStats(json["message_stats"]))
         if let status = json["backing_queue_status"], status.object != nil {
             var decoded = BackingQueueStatus(json: status)
             // Warren's embedded broker puts its exact counts in backing_queue_status.message_states.
@@ -127,14 +136,14 @@ public struct QueueInfo: Sendable, Hashable, Codable {
                 decoded.gamma = exact["gamma"]?.int
                 decoded.delta = exact["delta"]?.int
             }
-            backingQueueStatus = decoded
+            backingBox = Boxed(decoded)
         } else if let exact = json["message_states"], exact.object != nil {
             var decoded = BackingQueueStatus()
             decoded.alpha = exact["alpha"]?.int
             decoded.beta = exact["beta"]?.int
             decoded.gamma = exact["gamma"]?.int
             decoded.delta = exact["delta"]?.int
-            backingQueueStatus = decoded
+            backingBox = Boxed(decoded)
         }
         leader = json["leader"]?.string
         members = json["members"]?.array?.compactMap(\.string)
@@ -152,4 +161,29 @@ public struct QueueInfo: Sendable, Hashable, Codable {
 
     /// `x-delivery-limit` (argument or policy `delivery-limit`), for quorum queues.
     public var deliveryLimit: Int? { setting("x-delivery-limit")?.int }
+}
+
+/// An immutable value on the heap, compared and coded as the value.
+final class Boxed<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
+    let value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    /// nil for the type's empty value (`Value()`), so that empty ones cost nothing.
+    static func unlessEmpty(_ value: Value) -> Boxed? where Value == MessageStats {
+        value == MessageStats() ? nil : Boxed(value)
+    }
+
+    static func == (a: Boxed, b: Boxed) -> Bool { a.value == b.value }
+    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+
+    init(from decoder: any Decoder) throws {
+        value = try Value(from: decoder)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+    }
 }

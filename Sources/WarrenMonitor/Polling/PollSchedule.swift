@@ -10,6 +10,8 @@ public struct MonitorStatus: Sendable {
     public var consecutiveFailures: Int
     /// When the next poll is due.
     public var nextPollAt: Date?
+    /// How long the latest poll took (failed or not).
+    public var lastPollDuration: TimeInterval?
 
     /// Seconds since the snapshot was taken.
     public func age(at now: Date = Date()) -> TimeInterval? {
@@ -27,6 +29,10 @@ public struct PollSchedule: Sendable {
     public var maximumBackoff: TimeInterval
     public private(set) var polling = false
     public private(set) var status = MonitorStatus(snapshot: nil, error: nil, consecutiveFailures: 0)
+    /// When the latest poll ended.
+    private var lastPollEnded: Date?
+    /// A poll never starts sooner after the last one ended than this many times its duration.
+    public static let durationFactor: Double = 3
 
     public init(interval: TimeInterval, maximumBackoff: TimeInterval = 60) {
         self.interval = interval
@@ -40,26 +46,40 @@ public struct PollSchedule: Sendable {
         return true
     }
 
-    /// Records a good poll; returns the delay until the next one.
-    public mutating func succeeded(_ snapshot: Snapshot, at now: Date) -> TimeInterval {
+    /// Records a good poll; returns the delay until the next one: the interval, or three times
+    /// the poll's duration if that is longer.
+    public mutating func succeeded(_ snapshot: Snapshot, at now: Date, duration: TimeInterval = 0) -> TimeInterval {
         polling = false
         status.snapshot = snapshot
         status.error = nil
         status.consecutiveFailures = 0
-        status.nextPollAt = now.addingTimeInterval(interval)
-        return interval
+        status.lastPollDuration = duration
+        lastPollEnded = now
+        let delay = max(interval, Self.durationFactor * duration)
+        status.nextPollAt = now.addingTimeInterval(delay)
+        return delay
     }
 
     /// Records a failed poll, keeping the last good snapshot; returns the backoff delay:
-    /// interval × 2^(failures-1), at most `maximumBackoff`.
-    public mutating func failed(_ error: MonitorError, at now: Date) -> TimeInterval {
+    /// interval × 2^(failures-1), at most `maximumBackoff`, and at least three times the duration.
+    public mutating func failed(_ error: MonitorError, at now: Date, duration: TimeInterval = 0) -> TimeInterval {
         polling = false
         status.error = error
         status.consecutiveFailures += 1
+        status.lastPollDuration = duration
+        lastPollEnded = now
         let exponent = Double(min(status.consecutiveFailures - 1, 20))
-        let delay = min(maximumBackoff, max(interval, interval * pow(2, exponent)))
+        let delay = max(Self.durationFactor * duration, min(maximumBackoff, max(interval, interval * pow(2, exponent))))
         status.nextPollAt = now.addingTimeInterval(delay)
         return delay
+    }
+
+    /// Moves the next poll to the earliest moment the last poll's duration allows (after a
+    /// success only: a failing broker keeps its backoff).
+    public mutating func bringForward(at now: Date) {
+        guard status.error == nil, let ended = lastPollEnded, let due = status.nextPollAt else { return }
+        let earliest = ended.addingTimeInterval(Self.durationFactor * (status.lastPollDuration ?? 0))
+        status.nextPollAt = min(due, max(now, earliest))
     }
 
     /// RabbitMQ's statistics refresh every 5 s, so polling faster shows nothing new; the embedded

@@ -19,6 +19,8 @@ public struct ManagementOptions: Sendable, Hashable {
     public var skipConnections: Bool
     /// Per request.
     public var timeout: TimeAmount
+    /// Statistics for every queue however many there are (no poll plan): what `--stats` asks.
+    public var everyQueuesStatistics = false
 
     public init(pageSize: Int? = nil, queueColumns: [String]? = nil, disableStats: Bool = false, vhost: String? = nil,
                 skipConnections: Bool = false, timeout: TimeAmount = .seconds(10)) {
@@ -45,45 +47,63 @@ public struct ManagementOptions: Sendable, Hashable {
 public struct ManagementSource: MonitorSource {
     public let endpoint: ManagementEndpoint
     public let options: ManagementOptions
-    private let client: HTTPClient
-
-    /// RabbitMQ gzips its responses, and lists of similar JSON objects shrink far more than the
-    /// 25:1 ratio AsyncHTTPClient's shared client accepts (a busy /api/nodes failed with
-    /// DecompressionError.limit), so this client bounds the decompressed size instead.
-    public static let httpClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration.singletonConfiguration
-        configuration.decompression = .enabled(limit: .size(512 << 20))
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    let transport: any ManagementTransport
 
     public init(url: String, options: ManagementOptions = ManagementOptions(),
-                client: HTTPClient = ManagementSource.httpClient) throws(MonitorError) {
+                transport: any ManagementTransport = HTTPClientTransport.shared) throws(MonitorError) {
         endpoint = try ManagementEndpoint(url: url)
         self.options = options
-        self.client = client
+        self.transport = transport
     }
 
     public var description: String { "management \(endpoint)" }
 
     public func fetch() async throws -> BrokerState {
-        // Sequential on purpose: concurrent requests would only add load on the broker's
-        // management process, which is what is slow on a large broker.
+        try await fetch(focus: nil, previous: nil)
+    }
+
+    /// One poll. Sequential on purpose: concurrent requests would only add load on the broker's
+    /// management process, which is what is slow on a large broker. A broker with fewer queues
+    /// than ``PollPlan/largeBroker`` is read whole, statistics included; a larger one by the plan
+    /// (ManagementSource+Plan.swift).
+    public func fetch(focus: PollFocus?, previous: BrokerState?) async throws -> BrokerState {
         var state = BrokerState()
-        state.overview = Overview(json: try await get(["overview"]))
-        state.nodes = try await list(["nodes"]).compactMap(NodeInfo.init(json:))
-        state.vhosts = try await list(["vhosts"]).compactMap(VhostInfo.init(json:))
-        let scope = options.vhost.map { [$0] } ?? []
-        state.queues = try await queues(scope: scope)
-        state.exchanges = try await list(["exchanges"] + scope, query: statsQuery).compactMap(ExchangeInfo.init(json:))
-        state.bindings = try await list(["bindings"] + scope).compactMap(BindingInfo.init(json:))
-        if options.skipConnections {
-            state.gaps.append("connections and consumers not fetched (skipped by option)")
+        var requests = 0
+        state.overview = Overview(json: try await get(["overview"], count: &requests))
+        state.nodes = try await list(["nodes"], count: &requests).items
+        state.vhosts = try await list(["vhosts"], count: &requests).items
+        let plan = PollPlan()
+        let totals = state.overview.objectTotals
+        if plan.isLarge(queueCount: totals["queues"]) && !options.disableStats && !options.everyQueuesStatistics {
+            try await fetchPlanned(into: &state, plan: plan, focus: focus, previous: previous, requests: &requests)
         } else {
-            state.consumers = try await list(["consumers"] + scope).compactMap(ConsumerInfo.init(json:))
-            state.connections = try await list(["connections"]).compactMap(ConnectionInfo.init(json:))
+            let scope = options.vhost.map { [$0] } ?? []
+            state.queues = try await queues(scope: scope, count: &requests)
+            try await fetchTopology(into: &state, statistics: true, count: &requests)
+            try await fetchClients(into: &state, count: &requests)
         }
         if options.disableStats { state.gaps.append("statistics disabled: no API rates, no message states") }
+        state.poll.requests = requests
         return state
+    }
+
+    /// Exchanges (with their rates unless `statistics` is false) and bindings.
+    func fetchTopology(into state: inout BrokerState, statistics: Bool, count: inout Int) async throws {
+        let scope = options.vhost.map { [$0] } ?? []
+        let query = statistics ? statsQuery : Self.noStatistics
+        state.exchanges = try await list(["exchanges"] + scope, query: query, count: &count).items
+        state.bindings = try await list(["bindings"] + scope, count: &count).items
+    }
+
+    /// Consumers and connections, unless the options skip them.
+    func fetchClients(into state: inout BrokerState, count: inout Int) async throws {
+        guard !options.skipConnections else {
+            state.gaps.append("connections and consumers not fetched (skipped by option)")
+            return
+        }
+        let scope = options.vhost.map { [$0] } ?? []
+        state.consumers = try await list(["consumers"] + scope, count: &count).items
+        state.connections = try await list(["connections"], count: &count).items
     }
 
     /// One queue with every detail field (for the queue that is shown, not the whole list).
@@ -111,46 +131,66 @@ public struct ManagementSource: MonitorSource {
     }
 
     private var statsQuery: [(String, String)] {
-        options.disableStats ? [("disable_stats", "true"), ("enable_queue_totals", "true")] : []
+        options.disableStats ? Self.noStatistics : []
     }
 
-    private func queues(scope: [String]) async throws -> [QueueInfo] {
+    static let noStatistics = [("disable_stats", "true"), ("enable_queue_totals", "true")]
+
+    private func queues(scope: [String], count: inout Int) async throws -> [QueueInfo] {
         var query = statsQuery
         if let columns = options.queueColumns { query.append(("columns", columns.joined(separator: ","))) }
         guard let pageSize = options.pageSize else {
-            return try await list(["queues"] + scope, query: query).compactMap(QueueInfo.init(json:))
+            return try await list(["queues"] + scope, query: query, count: &count).items
         }
+        return try await pagedQueues(scope: scope, query: query, pageSize: pageSize, count: &count)
+    }
+
+    /// Every page of a queue listing.
+    func pagedQueues(scope: [String], query: [(String, String)], pageSize: Int, count: inout Int) async throws
+        -> [QueueInfo]
+    {
         var result: [QueueInfo] = []
         var seen: Set<QueueID> = []
         var page = 1
         while true {
-            let json: JSON
+            let list: ResourceList<QueueInfo>
             do {
-                json = try await get(["queues"] + scope, query: query + [
-                    ("page", String(page)), ("page_size", String(min(500, max(1, pageSize)))), ("pagination", "true"),
-                ])
+                list = try await self.list(["queues"] + scope, query: query + [
+                    ("page", String(page)), ("page_size", String(min(PollPlan.maximumPageSize, max(1, pageSize)))),
+                    ("pagination", "true"),
+                ], count: &count)
             } catch MonitorError.http(status: 400, _) where page > 1 {
                 // Queues were deleted while paging and this page no longer exists.
                 break
             }
-            let items = json["items"]?.array ?? []
             // Queues created or deleted between pages shift the rest: drop repeats.
-            for queue in items.compactMap(QueueInfo.init(json:)) where seen.insert(queue.id).inserted {
+            for queue in list.items where seen.insert(queue.id).inserted {
                 result.append(queue)
             }
-            let pageCount = json["page_count"]?.int ?? page
-            if page >= pageCount || items.isEmpty { break }
+            if page >= (list.pageCount ?? page) || list.items.isEmpty { break }
             page += 1
         }
         return result
     }
 
-    private func list(_ segments: [String], query: [(String, String)] = []) async throws -> [JSON] {
-        let json = try await get(segments, query: query)
-        guard let items = json.array ?? json["items"]?.array else {
-            throw MonitorError.badResponse("api/\(segments.joined(separator: "/")) is not a list")
+    /// A list resource, decoded straight into its models (see ``ResourceList``).
+    func list<Resource: ManagementResource>(
+        _ segments: [String], query: [(String, String)] = [], count: inout Int, timeout: TimeAmount? = nil
+    ) async throws -> ResourceList<Resource> {
+        count += 1
+        let body = try await request(.GET, segments, query: query, timeout: timeout)
+        let what = "api/\(segments.joined(separator: "/"))"
+        do {
+            return try ResourceList<Resource>.decode(Data(body.readableBytesView))
+        } catch let failure as JSONParser.Failure {
+            throw failure.reason == "not a list"
+                ? MonitorError.badResponse("\(what) is not a list") : MonitorError.badResponse("\(what) is not JSON")
         }
-        return items
+    }
+
+    func get(_ segments: [String], query: [(String, String)] = [], count: inout Int) async throws -> JSON {
+        count += 1
+        return try await get(segments, query: query)
     }
 
     func get(_ segments: [String], query: [(String, String)] = []) async throws -> JSON {
@@ -162,21 +202,20 @@ public struct ManagementSource: MonitorSource {
         }
     }
 
-    private func request(_ method: HTTPMethod, _ segments: [String], query: [(String, String)] = []) async throws
+    private func request(
+        _ method: HTTPMethod, _ segments: [String], query: [(String, String)] = [], timeout: TimeAmount? = nil
+    ) async throws
         -> ByteBuffer
     {
-        var request = HTTPClientRequest(url: endpoint.url(segments, query: query))
-        request.method = method
-        request.headers.add(name: "Authorization", value: endpoint.authorization)
-        request.headers.add(name: "Accept", value: "application/json")
-        let response: HTTPClientResponse
-        let body: ByteBuffer
+        let request = ManagementRequest(method: method, url: endpoint.url(segments, query: query),
+                                        authorization: endpoint.authorization)
+        let response: ManagementResponse
         do {
-            response = try await client.execute(request, timeout: options.timeout)
-            body = try await response.body.collect(upTo: 512 << 20)
+            response = try await transport.send(request, timeout: timeout ?? options.timeout)
         } catch {
             throw MonitorError.unreachable("\(endpoint.host):\(endpoint.port): \(Self.describe(error))")
         }
+        let body = response.body
         switch response.status.code {
         case 200..<300:
             return body

@@ -4,4 +4,13 @@ public protocol MonitorSource: Sendable {
     var description: String { get }
     /// Fetches the broker's state once. Must be safe to call again after a failure.
     func fetch() async throws -> BrokerState
+    /// Fetches what `focus` needs, knowing the previous poll's state (a large broker's queue
+    /// inventory is read again only now and then). Sources without a plan fetch everything.
+    func fetch(focus: PollFocus?, previous: BrokerState?) async throws -> BrokerState
+}
+
+extension MonitorSource {
+    public func fetch(focus: PollFocus?, previous: BrokerState?) async throws -> BrokerState {
+        try await fetch()
+    }
 }

@@ -67,7 +67,10 @@ extension ByteBuffer {
         case UInt8(ascii: "u"): return .uint16(try readAMQPShort(orThrow: truncated))
         case UInt8(ascii: "I"): return .int32(Int32(bitPattern: try readAMQPLong(orThrow: truncated)))
         case UInt8(ascii: "i"): return .uint32(try readAMQPLong(orThrow: truncated))
-        case UInt8(ascii: "l"): return .int64(Int64(bitPattern: try readAMQPLongLong(orThrow: truncated)))
+        // "L" is not in RabbitMQ's table of types, but RabbitMQ reads it as a signed 64-bit
+        // integer, and py-amqp (so kombu and Celery) writes every integer beyond 32 bits with it.
+        case UInt8(ascii: "l"), UInt8(ascii: "L"):
+            return .int64(Int64(bitPattern: try readAMQPLongLong(orThrow: truncated)))
         case UInt8(ascii: "f"): return .float(Float(bitPattern: try readAMQPLong(orThrow: truncated)))
         case UInt8(ascii: "d"): return .double(Double(bitPattern: try readAMQPLongLong(orThrow: truncated)))
         case UInt8(ascii: "T"): return .timestamp(try readAMQPLongLong(orThrow: truncated))
@@ -145,7 +148,7 @@ enum FieldTableValidator {
         case UInt8(ascii: "t"), UInt8(ascii: "b"), UInt8(ascii: "B"): fixed = 1
         case UInt8(ascii: "s"), UInt8(ascii: "u"): fixed = 2
         case UInt8(ascii: "I"), UInt8(ascii: "i"), UInt8(ascii: "f"): fixed = 4
-        case UInt8(ascii: "l"), UInt8(ascii: "d"), UInt8(ascii: "T"): fixed = 8
+        case UInt8(ascii: "l"), UInt8(ascii: "L"), UInt8(ascii: "d"), UInt8(ascii: "T"): fixed = 8
         case UInt8(ascii: "D"): fixed = 5
         case UInt8(ascii: "V"): fixed = 0
         case UInt8(ascii: "S"), UInt8(ascii: "x"), UInt8(ascii: "F"), UInt8(ascii: "A"):

@@ -19,7 +19,8 @@ struct FieldTableMalformedTests {
         #expect(error?.replyText.hasPrefix("SYNTAX_ERROR - cannot decode field table: ") == true, sourceLocation: sourceLocation)
     }
 
-    @Test(arguments: Array("ZaceghjkmnopqrvwyzCEGHJKLMNOPQRUWXY\0 ".utf8))
+    /// "L" is not among them: RabbitMQ reads it as a signed 64-bit integer (FieldTableCodecTests).
+    @Test(arguments: Array("ZaceghjkmnopqrvwyzCEGHJKMNOPQRUWXY\0 ".utf8))
     func unknownTypeCode(code: UInt8) {
         Self.expectMalformed(longBlock(shortString("k") + [code, 0, 0, 0, 0, 0, 0, 0, 0]))
     }

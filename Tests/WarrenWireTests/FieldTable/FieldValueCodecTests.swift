@@ -85,6 +85,18 @@ struct FieldValueCodecTests {
         #expect(try buffer.readFieldValue() == value)
     }
 
+    /// "L", which py-amqp writes for integers beyond 32 bits, is read as RabbitMQ reads it: a
+    /// signed 64-bit integer, written back as "l". Validation (skipping a table unread) takes it too.
+    @Test func anLValueReadsAsASigned64BitInteger() throws {
+        var value = ByteBuffer(bytes: [0x4C, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE])
+        #expect(try value.readFieldValue() == .int64(-2))
+        #expect(value.readableBytes == 0)
+        let entries = shortString("big") + [0x4C, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00]
+        entries.withUnsafeBytes { #expect(FieldTableValidator.firstError(inEntries: $0, depth: 0) == nil) }
+        var table = ByteBuffer(bytes: be(UInt32(entries.count)) + entries)
+        #expect(try table.readFieldTable()["big"] == .int64(1 << 40))
+    }
+
     @Test func smallTableExactBytes() throws {
         let table: FieldTable = ["a": .bool(true), "n": .int32(-2), "s": .string("hé")]
         var buffer = ByteBuffer()

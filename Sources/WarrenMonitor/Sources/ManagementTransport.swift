@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP exchange with a management API: what ``ManagementSource`` sends and what comes back.
+/// A protocol so that tests can count and inspect the requests a poll makes (a recording layer
+/// over the real client), and feed it broken responses.
+public protocol ManagementTransport: Sendable {
+    func send(_ request: ManagementRequest, timeout: TimeAmount) async throws -> ManagementResponse
+}
+
+public struct ManagementRequest: Sendable {
+    public var method: HTTPMethod
+    /// The full URL, query included, without credentials.
+    public var url: String
+    public var authorization: String
+
+    public init(method: HTTPMethod, url: String, authorization: String) {
+        self.method = method
+        self.url = url
+        self.authorization = authorization
+    }
+}
+
+public struct ManagementResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var body: ByteBuffer
+
+    public init(status: HTTPResponseStatus, body: ByteBuffer) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// The real transport: AsyncHTTPClient.
+public struct HTTPClientTransport: ManagementTransport {
+    /// RabbitMQ gzips its responses, and lists of similar JSON objects shrink far more than the
+    /// 25:1 ratio AsyncHTTPClient's shared client accepts (a busy /api/nodes failed with
+    /// DecompressionError.limit), so this client bounds the decompressed size instead.
+    public static let shared = HTTPClientTransport(client: {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.decompression = .enabled(limit: .size(512 << 20))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }())
+
+    /// The largest body read; a bigger one fails the request rather than the process.
+    public static let maximumBody = 512 << 20
+
+    let client: HTTPClient
+
+    public init(client: HTTPClient) {
+        self.client = client
+    }
+
+    public func send(_ request: ManagementRequest, timeout: TimeAmount) async throws -> ManagementResponse {
+        var http = HTTPClientRequest(url: request.url)
+        http.method = request.method
+        http.headers.add(name: "Authorization", value: request.authorization)
+        http.headers.add(name: "Accept", value: "application/json")
+        let response = try await client.execute(http, timeout: timeout)
+        let body = try await response.body.collect(upTo: Self.maximumBody)
+        return ManagementResponse(status: response.status, body: body)
+    }
+}
