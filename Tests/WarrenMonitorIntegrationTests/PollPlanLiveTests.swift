@@ -20,7 +20,9 @@ final class RecordingTransport: ManagementTransport, Sendable {
     var fullStatisticsListings: [String] {
         urls.filter { url in
             let components = URLComponents(string: url)!
-            guard components.path.hasPrefix("/api/queues"), components.path.split(separator: "/").count <= 3 else {
+            // Percent-encoded: the vhost "/" is "%2F", one segment (the decoded path splits it in two).
+            let segments = components.percentEncodedPath.split(separator: "/")
+            guard segments.starts(with: ["api", "queues"]), segments.count <= 3 else {
                 return false
             }
             let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") },
