@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "WarrenManagement",
                 "WarrenMonitor",
+                "WarrenDashboard",
                 "WarrenBroker",
                 "WarrenClient",
                 .product(name: "NIOCore", package: "swift-nio"),
