@@ -83,7 +83,8 @@ struct Painter {
             part(" \(Format.duration(state.now.timeIntervalSince(taken))) ago", .inactiveForeground, row: 0)
         }
         if let duration = state.connection.pollDuration, duration >= 0.05 {
-            part(" · poll \(Format.seconds(duration))", .inactiveForeground, row: 0)
+            let requests = snapshot.map { " (\($0.poll.requests) requests)" } ?? ""
+            part(" · poll \(Format.seconds(duration))\(requests)", .inactiveForeground, row: 0)
         }
         if let poll = snapshot?.poll, poll.planned, let at = poll.inventoryAt {
             part(" · list \(Format.duration(state.now.timeIntervalSince(at))) old", .inactiveForeground, row: 0)

@@ -48,7 +48,7 @@ public struct PollRecord: Sendable, Hashable {
     public var inventory: [QueueInfo] = []
     /// The dead-letter sources' statistics, read with the inventory.
     public var sourceStatistics: [QueueInfo] = []
-    /// The management API requests this poll made.
+    /// The management API requests this poll made (the header shows them beside its duration).
     public var requests = 0
     /// Whether this poll followed the large-broker plan.
     public var planned = false
