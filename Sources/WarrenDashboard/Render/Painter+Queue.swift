@@ -64,8 +64,12 @@ extension Painter {
         section("States", in: right, row: &row)
         histogram(snapshot?.messageStates[id], in: right, row: &row)
         section("Bindings", in: right, row: &row)
-        var bindings = (snapshot?.bindings ?? []).filter { $0.vhost == id.vhost && $0.destination == id.name
-            && $0.destinationType == "queue" }.map { ("← " + ($0.source.isEmpty ? "(default)" : $0.source), $0.routingKey) }
+        let listed = (snapshot?.bindings ?? []).filter { $0.vhost == id.vhost && $0.destination == id.name
+            && $0.destinationType == "queue" }
+        // Every queue is bound to the default exchange by its name; on a large broker the poll
+        // leaves those bindings out of the listing (ManagementSource.fetchTopology).
+        var bindings = listed.contains { $0.source.isEmpty } ? [] : [("← (default)", id.name)]
+        bindings += listed.map { ("← " + ($0.source.isEmpty ? "(default)" : $0.source), $0.routingKey) }
         bindings += (snapshot?.deadLetters.routes ?? []).filter { $0.source == id }.map {
             ("→ dlx " + ($0.exchange.isEmpty ? "(default)" : $0.exchange), "\($0.target)" + ($0.certain ? "" : " (maybe)"))
         }

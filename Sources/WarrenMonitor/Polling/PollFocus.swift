@@ -46,8 +46,10 @@ public struct PollRecord: Sendable, Hashable {
     public var inventoryDuration: TimeInterval = 0
     /// The inventory as read: names, depths, arguments and policies of every queue, no statistics.
     public var inventory: [QueueInfo] = []
-    /// The dead-letter sources' statistics, read with the inventory.
+    /// The dead-letter sources' statistics, when they were read and how long that took.
     public var sourceStatistics: [QueueInfo] = []
+    public var sourceStatisticsAt: Date?
+    public var sourceStatisticsDuration: TimeInterval = 0
     /// The management API requests this poll made (the header shows them beside its duration).
     public var requests = 0
     /// Whether this poll followed the large-broker plan.

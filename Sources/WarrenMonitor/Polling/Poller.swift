@@ -59,7 +59,8 @@ public actor Poller {
         switch result {
         case .success(let (state, snapshot)):
             if !explicitInterval {
-                schedule.interval = PollSchedule.defaultInterval(productName: snapshot.overview.productName)
+                schedule.interval = PollSchedule.defaultInterval(
+                    productName: snapshot.overview.productName, queueCount: snapshot.overview.objectTotals["queues"] ?? 0)
             }
             lastState = state
             _ = schedule.succeeded(snapshot, at: now, duration: now.timeIntervalSince(started))

@@ -10,8 +10,9 @@ import Foundation
 /// - Every poll: statistics for the page in view (server-side `sort=`, `sort_reverse=`,
 ///   `page_size=`, and `name=` for the `/` filter), for every dead-letter queue and for the open
 ///   queue (one by one when few, else `name=` trie expressions with `use_regex=true`).
-/// - With the inventory: statistics for the dead-letter queues' sources, which stand until the
-///   next inventory.
+/// - From time to time (at most every 60 s, never more often than 67 times what they cost):
+///   statistics for the dead-letter queues' sources, which stand until they are read again.
+/// - Bindings exchange by exchange, without the default exchange's one binding per queue.
 extension ManagementSource {
     /// What the inventory reads of each queue.
     public static let inventoryColumns = [
@@ -55,7 +56,8 @@ extension ManagementSource {
 
         let manyExchanges = plan.isLarge(queueCount: totals["exchanges"])
         if rereadInventory || carried == nil {
-            try await fetchTopology(into: &state, statistics: !manyExchanges, count: &requests)
+            try await fetchTopology(into: &state, statistics: !manyExchanges, bindingsBySource: plan.bindingsBySource,
+                                    count: &requests)
         } else {
             state.bindings = carried?.bindings ?? []
             state.exchanges = manyExchanges
@@ -70,35 +72,38 @@ extension ManagementSource {
             state.connections = carried?.connections ?? []
         }
 
-        var detailed: [QueueInfo] = []
         let columns = ("columns", ManagementOptions.tableColumns.joined(separator: ","))
-        if let focus { detailed = try await page(focus, plan: plan, requests: &requests) }
         let topology = DeadLetterTopology.derive(queues: record.inventory, exchanges: state.exchanges,
                                                  bindings: state.bindings, rates: [:])
-        var named = plan.queuesEveryPoll(topology, focus: focus)
+        // Oldest first: in the merge a later entry of a queue replaces an earlier one.
+        var detailed: [QueueInfo] = []
         // A command (no focus) lists every queue once: the dead-letter queues' statistics are
         // what it needs (their growth); their sources' would double its time on RabbitMQ.
-        if rereadInventory && focus != nil {
-            named += plan.queuesWithInventory(topology)
-            record.sourceStatistics = []
-        } else {
-            // The sources' statistics of the last inventory poll stand until the next one.
+        if focus != nil {
+            if plan.sourcesDue(record, at: now) {
+                let started = Date()
+                record.sourceStatistics = try await queueStatistics(
+                    plan.deadLetterSources(topology), plan: plan, scope: scope, columns: columns, requests: &requests)
+                record.sourceStatisticsAt = started
+                record.sourceStatisticsDuration = Date().timeIntervalSince(started)
+            }
             detailed += record.sourceStatistics
+        } else {
+            record.sourceStatistics = []
         }
-        let onPage = Set(detailed.map(\.id))
-        named = Array(Set(named.filter { !onPage.contains($0) })).sorted()
-        let fetched = try await queueStatistics(named, plan: plan, scope: scope, columns: columns, requests: &requests)
-        if rereadInventory {
-            let sources = Set(plan.queuesWithInventory(topology))
-            record.sourceStatistics = fetched.filter { sources.contains($0.id) }
-        }
-        detailed += fetched
+        var fresh: [QueueInfo] = []
+        if let focus { fresh = try await page(focus, plan: plan, requests: &requests) }
+        let onPage = Set(fresh.map(\.id))
+        let named = plan.queuesEveryPoll(topology, focus: focus).filter { !onPage.contains($0) }
+        fresh += try await queueStatistics(named, plan: plan, scope: scope, columns: columns, requests: &requests)
+        detailed += fresh
         state.queues = plan.merge(inventory: record.inventory, detailed: detailed)
         state.poll = record
         state.gaps.append(focus == nil
             ? "\(record.inventory.count) queues: rates for the \(detailed.count) dead-letter queues only "
                 + "(--stats asks RabbitMQ for every queue's, which is slow at this size)"
-            : "\(record.inventory.count) queues: rates for the \(detailed.count) in view and the dead-letter queues "
+            : "\(record.inventory.count) queues: rates for the \(fresh.count) in view and the dead-letter queues, "
+                + "the \(record.sourceStatistics.count) dead-letter sources' every \(Int(plan.sourceInterval(record).rounded())) s "
                 + "(the rest of the list is re-read every \(Int(plan.inventoryInterval(record).rounded())) s)")
     }
 }

@@ -87,12 +87,30 @@ public struct ManagementSource: MonitorSource {
         return state
     }
 
-    /// Exchanges (with their rates unless `statistics` is false) and bindings.
-    func fetchTopology(into state: inout BrokerState, statistics: Bool, count: inout Int) async throws {
+    /// Exchanges (with their rates unless `statistics` is false) and bindings. With
+    /// `bindingsBySource`, up to that many exchanges are asked for their bindings one by one and
+    /// the default exchange's implicit binding of every queue is left out (RabbitMQ makes one per
+    /// queue, to the queue's own name: the queue list says them all).
+    func fetchTopology(into state: inout BrokerState, statistics: Bool, bindingsBySource: Int = 0,
+                       count: inout Int) async throws {
         let scope = options.vhost.map { [$0] } ?? []
         let query = statistics ? statsQuery : Self.noStatistics
         state.exchanges = try await list(["exchanges"] + scope, query: query, count: &count).items
-        state.bindings = try await list(["bindings"] + scope, count: &count).items
+        let named = state.exchanges.filter { !$0.name.isEmpty }
+        guard named.count <= bindingsBySource else {
+            state.bindings = try await list(["bindings"] + scope, count: &count).items
+            return
+        }
+        var bindings: [BindingInfo] = []
+        for exchange in named {
+            do {
+                bindings += try await list(["exchanges", exchange.vhost, exchange.name, "bindings", "source"],
+                                           count: &count).items
+            } catch MonitorError.notFound {
+                // Deleted since the exchange list.
+            }
+        }
+        state.bindings = bindings
     }
 
     /// Consumers and connections, unless the options skip them.

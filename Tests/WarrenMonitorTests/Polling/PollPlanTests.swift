@@ -9,10 +9,13 @@ import Testing
 /// Records every request the source makes.
 final class ScriptedManagement: ManagementTransport, Sendable {
     let queueCount: Int
+    /// Exchanges besides the default one, each bound to queue "q1".
+    let exchanges: [String]
     private let recorded = Mutex<[String]>([])
 
-    init(queueCount: Int) {
+    init(queueCount: Int, exchanges: [String] = []) {
         self.queueCount = queueCount
+        self.exchanges = exchanges
     }
 
     var urls: [String] { recorded.withLock { $0 } }
@@ -31,7 +34,12 @@ final class ScriptedManagement: ManagementTransport, Sendable {
         let body: String
         switch components.path {
         case "/api/overview": body = #"{"object_totals":{"queues":\#(queueCount + 1),"exchanges":7,"consumers":0,"connections":0}}"#
-        case "/api/nodes", "/api/vhosts", "/api/exchanges", "/api/bindings", "/api/consumers", "/api/connections":
+        case "/api/exchanges":
+            body = "[" + exchanges.map { #"{"name":"\#($0)","vhost":"/","type":"fanout"}"# }.joined(separator: ",") + "]"
+        case let path where path.hasPrefix("/api/exchanges/") && path.hasSuffix("/bindings/source"):
+            let name = components.percentEncodedPath.split(separator: "/")[3]
+            body = #"[{"source":"\#(name)","vhost":"/","destination":"q1","destination_type":"queue","routing_key":""}]"#
+        case "/api/nodes", "/api/vhosts", "/api/bindings", "/api/consumers", "/api/connections":
             body = "[]"
         case "/api/queues" where query["pagination"] != "true":
             let statistics = query["disable_stats"] != "true"
@@ -57,18 +65,38 @@ final class ScriptedManagement: ManagementTransport, Sendable {
 
 @Suite("Poll plan")
 struct PollPlanTests {
-    @Test func theInventoryIsReadAtMostEvery30SecondsAndNeverFasterThanFiveTimesItsDuration() {
+    /// Each periodic read costs RabbitMQ at most 1.5% of a core: never more often than 67 times
+    /// its duration, and not more than twice a minute (the inventory) or once (the sources).
+    @Test func periodicReadsAreSpacedByWhatTheyCost() {
         let plan = PollPlan()
         let start = Date(timeIntervalSince1970: 1_000)
-        #expect(plan.inventoryDue(nil, at: start))
+        #expect(plan.inventoryDue(nil, at: start) && plan.sourcesDue(nil, at: start))
         var record = PollRecord()
         record.inventoryAt = start
-        record.inventoryDuration = 0.5
+        record.inventoryDuration = 0.2
         #expect(!plan.inventoryDue(record, at: start.addingTimeInterval(29)))
         #expect(plan.inventoryDue(record, at: start.addingTimeInterval(30)))
-        record.inventoryDuration = 8
-        #expect(!plan.inventoryDue(record, at: start.addingTimeInterval(39)))
-        #expect(plan.inventoryDue(record, at: start.addingTimeInterval(40)))
+        record.inventoryDuration = 0.7
+        #expect(!plan.inventoryDue(record, at: start.addingTimeInterval(46)))
+        #expect(plan.inventoryDue(record, at: start.addingTimeInterval(47)))
+        record.sourceStatisticsAt = start
+        record.sourceStatisticsDuration = 0.3
+        #expect(!plan.sourcesDue(record, at: start.addingTimeInterval(59)))
+        #expect(plan.sourcesDue(record, at: start.addingTimeInterval(60)))
+        record.sourceStatisticsDuration = 1.6
+        #expect(!plan.sourcesDue(record, at: start.addingTimeInterval(107)))
+        #expect(plan.sourcesDue(record, at: start.addingTimeInterval(108)))
+    }
+
+    /// Bindings of a large broker come exchange by exchange: /api/bindings would bring the
+    /// default exchange's binding of every queue along.
+    @Test func bindingsComeBySourceExchange() async throws {
+        let api = ScriptedManagement(queueCount: 2_000, exchanges: ["dlx", "work"])
+        let source = try ManagementSource(url: "http://127.0.0.1:1/", transport: api)
+        let state = try await source.fetch(focus: PollFocus(rows: 50), previous: nil)
+        #expect(!api.urls.contains { URLComponents(string: $0)!.path == "/api/bindings" })
+        #expect(api.urls.filter { $0.hasSuffix("/bindings/source") }.count == 2)
+        #expect(Set(state.bindings.map(\.source)) == ["dlx", "work"])
     }
 
     @Test func nameExpressionsMatchExactlyTheNames() throws {
@@ -149,10 +177,10 @@ struct PollPlanTests {
         var empty = DeadLetterQueue(queue: QueueID(name: "dlq"), evidence: [.deadLetterExchange],
                                     sources: [QueueID(name: "a"), QueueID(name: "b")], depth: 0)
         let plan = PollPlan()
-        #expect(plan.queuesWithInventory(DeadLetterTopology(queues: [empty])).isEmpty)
+        #expect(plan.deadLetterSources(DeadLetterTopology(queues: [empty])).isEmpty)
         #expect(plan.queuesEveryPoll(DeadLetterTopology(queues: [empty]), focus: nil) == [QueueID(name: "dlq")])
         empty.depth = 4
-        #expect(plan.queuesWithInventory(DeadLetterTopology(queues: [empty])) == [QueueID(name: "a"), QueueID(name: "b")])
+        #expect(plan.deadLetterSources(DeadLetterTopology(queues: [empty])) == [QueueID(name: "a"), QueueID(name: "b")])
     }
 
     @Test func aSmallBrokerIsReadWhole() async throws {

@@ -96,6 +96,9 @@ struct PollerTests {
     @Test func defaultIntervalFollowsTheBroker() async {
         #expect(PollSchedule.defaultInterval(productName: "RabbitMQ") == 5)
         #expect(PollSchedule.defaultInterval(productName: "Warren") == 1)
+        #expect(PollSchedule.defaultInterval(productName: "RabbitMQ", queueCount: 9_999) == 5)
+        #expect(PollSchedule.defaultInterval(productName: "RabbitMQ", queueCount: 10_000) == 10)
+        #expect(PollSchedule.defaultInterval(productName: "Warren", queueCount: 100_000) == 1)
         let poller = Poller(source: FakeSource(product: "Warren"))
         _ = await poller.poll()
         #expect(await poller.interval == 1)
