@@ -80,6 +80,20 @@ final class Actions: Sendable {
                 }
                 mailbox.post(.status(await poller.poll()))
             }
+        case .save(let queue, let count, let path):
+            guard let url = amqpURL(for: queue) else {
+                return mailbox.post(.saved(queue, .failure(.failed("saving needs an AMQP URL (--amqp)"))))
+            }
+            let info = state.snapshot?.queue(queue.name, vhost: queue.vhost)
+            start {
+                do throws(MonitorError) {
+                    let report = try await Export.run(amqpURL: url, queue: queue.name, to: path,
+                                                      options: ExportOptions(limit: count), queueInfo: info)
+                    mailbox.post(.saved(queue, .success(report)))
+                } catch {
+                    mailbox.post(.saved(queue, .failure(error)))
+                }
+            }
         case .quit, .loadTheme:
             break
         }

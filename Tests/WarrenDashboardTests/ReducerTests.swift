@@ -182,4 +182,42 @@ import WarrenMonitor
         _ = state.handle(.snapshot(later))
         #expect(state.list(.queues).selection == 0)
     }
+
+    @Test func sSavesThePeekedMessagesWhereTyped() throws {
+        var state = try sampleState(width: 80, height: 24)
+        state.press(.character("s"))
+        #expect(state.input == .normal && state.status?.contains("open a queue") == true)
+        let dlq = QueueID(name: "orders.dlq")
+        state.screen = .queue(dlq)
+        state.press(.character("s"))
+        guard case .save(dlq, count: 3, let path) = state.input else {
+            Issue.record("no save prompt: \(state.input)")
+            return
+        }
+        #expect(path.hasPrefix("orders.dlq-") && path.hasSuffix(".jsonl"))
+        for _ in 0...path.count { state.press(.backspace) }
+        #expect(state.input == .normal && state.status == "save cancelled", "backspace past the start cancels")
+        state.press(.character("s"))
+        state.press(.escape)
+        #expect(state.input == .normal && state.status == "save cancelled")
+        state.press(.character("s"))
+        for _ in path { state.press(.backspace) }
+        #expect(state.input == .save(dlq, count: 3, path: ""))
+        state.type("/tmp/out.jsonl")
+        #expect(state.press(.enter) == [.save(dlq, count: 3, path: "/tmp/out.jsonl")])
+        let report = ExportReport(queue: dlq.name, file: "/tmp/out.jsonl", exported: 3, consumed: false,
+                                  warnings: ["RabbitMQ now marks the peeked messages redelivered"])
+        _ = state.handle(.saved(dlq, .success(report)))
+        #expect(state.status == "saved 3 messages of orders.dlq to /tmp/out.jsonl (RabbitMQ now marks the peeked messages redelivered)")
+        _ = state.handle(.saved(dlq, .failure(.needsForce("'/tmp/out.jsonl' exists; pass --overwrite to replace it"))))
+        #expect(state.status?.hasPrefix("save of orders.dlq failed: ") == true)
+
+        state.screen = .queue(QueueID(name: "audit.backlog"))
+        state.press(.character("s"))
+        #expect(state.input == .normal && state.status == "nothing peeked to save: press p first")
+        state.readonly = true
+        state.screen = .queue(dlq)
+        state.press(.character("s"))
+        #expect(state.input == .normal && state.status?.contains("read-only") == true)
+    }
 }

@@ -58,4 +58,50 @@ struct CLITests {
         let nodes = try await warren("nodes", "--management", Live.managementURL!)
         #expect(nodes.status == 0 && nodes.stdout.contains("RUNNING"), "\(nodes.stderr)")
     }
+
+    /// publish (preview, routed, unroutable), export and import through the binary, as a script would.
+    @Test func publishExportAndImport() async throws {
+        let (source, copy) = (Live.unique("cli-export"), Live.unique("cli-import"))
+        try await Live.withChannel { channel in
+            _ = try await channel.queueDeclare(source)
+            _ = try await channel.queueDeclare(copy)
+        }
+        let broker = ["--amqp", Live.amqpURL!, "--management", Live.managementURL!]
+        let preview = try await Live.run(Live.warrenBinary, ["publish", "-k", source, "--body", "x", "--preview"] + broker,
+                                         clearing: Self.urlVariables)
+        #expect(preview.status == 0 && preview.stdout.contains("would reach 1 queue: \(source)"), "\(preview)")
+        #expect(try await Live.depth(source) == 0, "--preview publishes nothing")
+        for id in 0..<3 {
+            let sent = try await Live.run(Live.warrenBinary, ["publish", "-k", source, "--body", "{\"id\":\(id)}",
+                                                              "-p", "content_type=application/json", "-p", "delivery_mode=2",
+                                                              "-H", "attempt:int=\(id)", "-H", "tenant=eu"] + broker,
+                                          clearing: Self.urlVariables)
+            #expect(sent.status == 0 && sent.stdout.contains("confirmed and routed"), "\(sent)")
+        }
+        let lost = try await Live.run(Live.warrenBinary, ["publish", "-k", source + ".nowhere", "--body", "x"] + broker,
+                                      clearing: Self.urlVariables)
+        #expect(lost.status == 3 && lost.stdout.contains("would reach no queue") && lost.stdout.contains("unroutable"),
+                "\(lost)")
+        let badHeader = try await warren("publish", "-k", source, "--body", "x", "-H", "n:int=many", "--amqp", Live.amqpURL!)
+        #expect(badHeader.status == 64 && badHeader.stderr.contains("'many' is not a valid int"), "\(badHeader)")
+
+        let file = NSTemporaryDirectory() + "\(source).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let exported = try await Live.run(Live.warrenBinary, ["export", source, "--to", file] + broker,
+                                          clearing: Self.urlVariables)
+        #expect(exported.status == 0 && exported.stdout.contains("exported 3 messages"), "\(exported)")
+        #expect(exported.stderr.contains("redelivered"), "the peek says what it did: \(exported.stderr)")
+        #expect(try await Live.depth(source) == 3)
+        let imported = try await Live.run(Live.warrenBinary, ["import", file, "--to", "queue:\(copy)"] + broker,
+                                          clearing: Self.urlVariables)
+        #expect(imported.status == 0 && imported.stdout.contains("3 of 3 published"), "\(imported)")
+        let messages = try await Live.drain(copy)
+        #expect(messages.map(\.bodyString) == (0..<3).map { "{\"id\":\($0)}" })
+        #expect(messages.map { $0.properties.headers?["attempt"] } == (0..<3).map { .int32(Int32($0)) })
+        #expect(messages.allSatisfy { $0.properties.deliveryMode == 2 && $0.properties.contentType == "application/json" })
+        try await Live.withChannel { channel in
+            _ = try await channel.queueDelete(source)
+            _ = try await channel.queueDelete(copy)
+        }
+    }
 }

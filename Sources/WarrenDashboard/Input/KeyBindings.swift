@@ -23,6 +23,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case replay
     case purge
     case bodyMode
+    case save
 }
 
 /// Where a binding applies, for the help screen's sections.
@@ -74,6 +75,8 @@ public enum KeyBindings {
         KeyBinding([.character("r")], .replay, .queue, "replay a dead-letter queue: plan, confirm, progress"),
         KeyBinding([.character("P")], .purge, .queue, "purge the queue (type its name to confirm)"),
         KeyBinding([.character("b")], .bodyMode, .queue, "message body as text, JSON or hex"),
+        KeyBinding([.character("s")], .save, .queue,
+                   "save the peeked messages to a file (docs/export-format.md; edit the path, Enter)"),
     ]
 
     private static let lookup: [Key: Command] = {

@@ -24,6 +24,9 @@ public enum Dashboard {
         }
         painter.footer(footer)
         if case .purge(let queue, let typed) = state.input { painter.purgeDialog(queue, typed: typed, over: body) }
+        if case .save(let queue, let count, let path) = state.input {
+            painter.saveDialog(queue, count: count, path: path, over: body)
+        }
         if let replay = state.replay { painter.replayDialog(replay, over: body) }
         if state.showHelp { painter.help(over: body) }
         return painter.grid
@@ -144,7 +147,7 @@ struct Painter {
         case .command(let text):
             grid.put(":" + text + "█", x: 1, y: rect.y, style: style)
             return
-        case .purge, .normal:
+        case .purge, .save, .normal:
             break
         }
         if let status = state.status {
@@ -154,8 +157,8 @@ struct Painter {
         let hints: String
         switch state.screen {
         case .dashboard: hints = "? help  / filter  : command  Enter open  Tab pane  < > sort  I invert  z zoom  t theme  q quit"
-        case .queue: hints = "Esc back  j/k select  Enter view message  p peek more  r replay  P purge  ? help  q quit"
-        case .message: hints = "Esc back  j/k scroll  b text/json/hex  ? help  q quit"
+        case .queue: hints = "Esc back  j/k select  Enter view message  p peek more  s save  r replay  P purge  ? help  q quit"
+        case .message: hints = "Esc back  j/k scroll  b text/json/hex  s save  ? help  q quit"
         }
         grid.put(hints, x: 1, y: rect.y, style: style, maxWidth: rect.width - 2)
         let themeLabel = "theme \(state.themeName)"

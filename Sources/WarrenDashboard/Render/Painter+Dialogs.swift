@@ -34,6 +34,16 @@ extension Painter {
                  maxWidth: inner.width)
     }
 
+    mutating func saveDialog(_ queue: QueueID, count: Int, path: String, over area: Rect) {
+        let inner = dialog("Save messages of \(queue)", width: 70, height: 7, over: area, key: .ok)
+        grid.put("Writes the first \(count) messages (those peeked) as JSON lines (docs/export-format.md).",
+                 x: inner.x, y: inner.y, style: theme.base, maxWidth: inner.width)
+        grid.put("Edit the file name and Enter to save; Esc cancels. An existing file is not replaced.",
+                 x: inner.x, y: inner.y + 1, style: theme.dim, maxWidth: inner.width)
+        grid.put("> " + path + "█", x: inner.x, y: inner.y + 3, style: theme.style(.highlightForeground, bold: true),
+                 maxWidth: inner.width)
+    }
+
     mutating func replayDialog(_ dialog: ReplayDialog, over area: Rect) {
         let inner = self.dialog("Replay \(dialog.queue) → origin", width: 70, height: 14, over: area, key: .deadLetter)
         var row = inner.y

@@ -24,6 +24,7 @@ public enum Event: Sendable {
     case replay(ReplayEvent)
     case replayFailed(String)
     case purged(QueueID, Result<Int, MonitorError>)
+    case saved(QueueID, Result<ExportReport, MonitorError>)
     /// The theme in use changed (name, with any warnings about its file), or could not be loaded.
     case themeLoaded(String, warnings: [String])
     case themeFailed(String)
@@ -38,5 +39,7 @@ public enum Effect: Sendable, Hashable {
     case startReplay(QueueID)
     case cancelReplay
     case purge(QueueID)
+    /// Export the first `count` messages of the queue (the peeked ones) to a file.
+    case save(QueueID, count: Int, path: String)
     case loadTheme(String)
 }

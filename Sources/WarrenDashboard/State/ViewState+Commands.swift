@@ -71,8 +71,40 @@ extension ViewState {
             }
             guard let queue = targetQueue else { return [] }
             input = .purge(queue, typed: "")
+        case .save:
+            return save()
         }
         return []
+    }
+
+    /// `s` in a queue or message view: asks where to save what was peeked.
+    private mutating func save() -> [Effect] {
+        switch screen {
+        case .queue(let queue), .message(let queue, _):
+            if readonly {
+                status = "read-only: saving messages peeks, and peek is disabled (--readonly)"
+                return []
+            }
+            guard let count = peeks[queue]?.messages.count, count > 0 else {
+                status = "nothing peeked to save: press p first"
+                return []
+            }
+            input = .save(queue, count: count, path: Self.defaultSavePath(queue, now: now))
+        case .dashboard:
+            status = "open a queue (Enter) and peek (p) to save its messages"
+        }
+        return []
+    }
+
+    /// `QUEUE-YYYYMMDD-HHMMSS.jsonl` in the working directory, with anything but letters, digits,
+    /// `.`, `-` and `_` in the name replaced.
+    static func defaultSavePath(_ queue: QueueID, now: Date) -> String {
+        let safe = String(queue.name.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "\(safe.isEmpty ? "queue" : safe)-\(formatter.string(from: now)).jsonl"
     }
 
     private mutating func back() {

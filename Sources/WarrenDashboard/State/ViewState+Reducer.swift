@@ -74,6 +74,14 @@ extension ViewState {
             }
             peeks[queue] = nil
             return []
+        case .saved(let queue, let result):
+            switch result {
+            case .success(let report):
+                status = "saved \(report.exported) messages of \(queue) to \(report.file)"
+                    + (report.warnings.isEmpty ? "" : " (\(report.warnings[0]))")
+            case .failure(let error): status = "save of \(queue) failed: \(error)"
+            }
+            return []
         case .themeLoaded(let name, let warnings):
             themeName = name
             status = warnings.isEmpty ? "theme \(name)" : "theme \(name): \(warnings[0])"
@@ -129,6 +137,21 @@ extension ViewState {
             }, cancel: { state in
                 state.input = .normal
                 state.status = "purge cancelled"
+            })
+        case .save(let queue, let count, let path):
+            return editLine(key, text: path, apply: { _, _ in }, make: { .save(queue, count: count, path: $0) },
+                            submit: { state, text in
+                state.input = .normal
+                let path = text.trimmingCharacters(in: .whitespaces)
+                guard !path.isEmpty else {
+                    state.status = "save cancelled: no file name"
+                    return []
+                }
+                state.status = "saving \(count) messages of \(queue) to \(path)…"
+                return [.save(queue, count: count, path: path)]
+            }, cancel: { state in
+                state.input = .normal
+                state.status = "save cancelled"
             })
         case .normal:
             break

@@ -50,6 +50,8 @@ public enum InputMode: Sendable, Hashable {
     case command(String)
     /// Purge confirmation: the queue and what has been typed so far.
     case purge(QueueID, typed: String)
+    /// Saving the peeked messages: the queue, how many, and the file's path as typed so far.
+    case save(QueueID, count: Int, path: String)
 }
 
 /// The replay dialog's stages.

@@ -124,6 +124,18 @@ public struct ManagementSource: MonitorSource {
         state.connections = try await list(["connections"], count: &count).items
     }
 
+    /// What routing needs in one virtual host, without statistics: exchanges, bindings and queue
+    /// names (for a ``RoutePreview``).
+    public func routingTopology(vhost: String) async throws -> (exchanges: [ExchangeInfo], bindings: [BindingInfo],
+                                                                  queues: [QueueInfo]) {
+        var count = 0
+        let exchanges: [ExchangeInfo] = try await list(["exchanges", vhost], query: Self.noStatistics, count: &count).items
+        let bindings: [BindingInfo] = try await list(["bindings", vhost], count: &count).items
+        let queues: [QueueInfo] = try await list(["queues", vhost], query: Self.noStatistics + [("columns", "name,vhost")],
+                                                 count: &count).items
+        return (exchanges, bindings, queues)
+    }
+
     /// One queue with every detail field (for the queue that is shown, not the whole list).
     public func queueDetail(_ id: QueueID) async throws -> QueueInfo {
         let json = try await get(["queues", id.vhost, id.name])
