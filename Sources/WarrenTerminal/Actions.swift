@@ -50,12 +50,21 @@ final class Actions: Sendable {
             let dryRun: Bool
             if case .planReplay = effect { dryRun = true } else { dryRun = false }
             let poller = self.poller
+            let management = options.source as? ManagementSource
             let task = Task {
                 do throws(MonitorError) {
-                    let report = try await Replay.run(
+                    var report = try await Replay.run(
                         amqpURL: url, queue: queue.name, options: ReplayOptions(target: .origin, dryRun: dryRun)
                     ) { progress in
                         if !dryRun { mailbox.post(.replay(.progress(progress))) }
+                    }
+                    if dryRun, let management {
+                        do {
+                            report.planWarnings = try await ReplayPlanCheck.warnings(for: report, dlq: queue,
+                                                                                     management: management)
+                        } catch {
+                            report.warnings.append("the plan could not check its targets: \(MonitorError.from(error))")
+                        }
                     }
                     mailbox.post(.replay(.finished(report)))
                 } catch {

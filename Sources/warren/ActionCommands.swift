@@ -62,8 +62,12 @@ struct ReplayCommand: AsyncParsableCommand {
             Each message is published with confirms and mandatory, and removed from the DLQ only after the \
             broker confirmed it and did not return it. Targets: origin (the queue it was first dead-lettered \
             from, the default), original-exchange (its first exchange and routing keys), queue:NAME, \
-            exchange:NAME or exchange:NAME:KEY. Filters: reason=R, queue=Q, age>10m, age<1h, header.NAME=VALUE. \
-            Exit status 3 when messages were left in the DLQ (returned, nacked or skipped).
+            exchange:NAME or exchange:NAME:KEY. Filters: reason=R, queue=Q, age>10m, age<1h, header.NAME=VALUE, \
+            deaths<=N. With the management API the plan checks each target first: gone, full (x-max-length and \
+            its overflow), expiring with no consumer, dead-lettering straight back into this DLQ (a loop), and \
+            messages that died many times; --dry-run prints these warnings, and a replay whose loop is certain \
+            is refused (exit status 2) unless --force. A dry run of more than 10,000 messages samples the first \
+            10,000 and says so. Exit status 3 when messages were left in the DLQ (returned, nacked or skipped).
             """)
 
     @OptionGroup var broker: BrokerOptions
@@ -81,7 +85,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "At most this many messages per second.") var rate: Double?
     @Option(name: .long, help: ArgumentHelp("Only messages matching (repeatable).", valueName: "expr"))
     var filter: [String] = []
-    @Flag(name: .long, help: "Show the plan (counts per target); move nothing.") var dryRun = false
+    @Option(name: .long, help: "Keep in the DLQ the messages that died more than N times (summed x-death counts).")
+    var maxDeaths: Int?
+    @Flag(name: .long, help: "Show the plan (counts per target, warnings); move nothing.") var dryRun = false
+    @Flag(name: .long, help: "Replay even when the plan finds a certain loop.") var force = false
     @Flag(name: .long, help: "JSON output.") var json = false
 
     func target() throws -> ReplayTarget {
@@ -103,25 +110,55 @@ struct ReplayCommand: AsyncParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if window < 1 || window > 30_000 { throw ValidationError("--window takes 1 to 30000") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if let maxDeaths, maxDeaths < 0 { throw ValidationError("--max-deaths must be 0 or more") }
     }
 
     func run() async throws {
         try await reportingErrors("replay") {
-            let options = ReplayOptions(target: try target(), filters: filter.compactMap(ReplayFilter.init(parsing:)),
-                                        dryRun: dryRun, ratePerSecond: rate, limit: limit, window: window)
+            var filters = filter.compactMap(ReplayFilter.init(parsing:))
+            if let maxDeaths { filters.append(.maxDeaths(maxDeaths)) }
+            let options = ReplayOptions(target: try target(), filters: filters, dryRun: dryRun, ratePerSecond: rate,
+                                        limit: limit, window: window)
+            let queue = QueueID(vhost: broker.virtualHost, name: dlq)
+            let management = try broker.managementSource()
+            var planWarnings: [ReplayWarning] = []
+            if !dryRun, let management {
+                // The plan first (a sampled dry run), so that a certain loop is refused before anything moves.
+                var planOptions = options
+                planOptions.dryRun = true
+                let plan = try await Replay.run(amqpURL: broker.amqpURL, queue: dlq, options: planOptions)
+                planWarnings = try await ReplayPlanCheck.warnings(for: plan, dlq: queue, management: management)
+                for warning in planWarnings { printError("plan: \(warning)") }
+                if !force, let loop = planWarnings.first(where: { $0.kind == .loop && $0.certain }) {
+                    throw MonitorError.needsForce("refusing to replay '\(dlq)': \(loop.text); pass --force to replay anyway")
+                }
+            }
             let quiet = json
-            let report = try await Replay.run(amqpURL: broker.amqpURL, queue: dlq, options: options) { p in
+            var report = try await Replay.run(amqpURL: broker.amqpURL, queue: dlq, options: options) { p in
                 if !quiet {
                     printError("replay: \(p.moved) moved, \(p.returned) returned, \(p.failed) failed, "
                         + "\(p.skipped) skipped, \(p.remaining) remaining, \(String(format: "%.0f", p.rate))/s")
                 }
+            }
+            if dryRun {
+                if let management {
+                    report.planWarnings = try await ReplayPlanCheck.warnings(for: report, dlq: queue, management: management)
+                } else {
+                    report.warnings.append("no management API: the plan cannot check its targets (give --management)")
+                }
+            } else {
+                report.planWarnings = planWarnings
             }
             for warning in report.warnings { printError("warning: \(warning)") }
             if json {
                 try printJSON(report)
             } else {
                 let p = report.progress
-                print(dryRun ? "dry run of \(dlq): \(p.seen) messages looked at" :
+                if dryRun {
+                    for warning in report.planWarnings { print("plan: \(warning)") }
+                }
+                print(dryRun ? "dry run of \(dlq): \(p.seen) messages looked at"
+                    + (report.sampled ? " (sampled \(p.seen) of \(report.queueLength); counts are of the sample)" : "") :
                     "replayed \(dlq): \(p.moved) moved, \(p.returned) returned, \(p.failed) failed, \(p.skipped) skipped "
                     + "(replay id \(report.replayID), stopped: \(report.stop.explanation))")
                 var table = TextTable(headers: [dryRun ? "WOULD GO TO" : "WENT TO", "MESSAGES"], numeric: [1])

@@ -220,4 +220,20 @@ import WarrenMonitor
         state.press(.character("s"))
         #expect(state.input == .normal && state.status?.contains("read-only") == true)
     }
+
+    @Test func aPlanWithWarningsAsksTwice() throws {
+        var state = try sampleState(width: 80, height: 24)
+        let dlq = QueueID(name: "orders.dlq")
+        state.replay = ReplayDialog(queue: dlq, phase: .planning)
+        var progress = ReplayProgress(lengthAtStart: 3)
+        progress.seen = 3
+        var report = ReplayReport(replayID: "r", dryRun: true, progress: progress, stop: .reachedLength, warnings: [],
+                                  queueLength: 3)
+        report.planWarnings = [ReplayWarning(kind: .expires, queue: "orders", messages: 3, certain: true,
+                                             text: "queue 'orders' expires messages after 5 ms and has no consumer")]
+        _ = state.handle(.replay(.finished(report)))
+        #expect(state.press(.enter).isEmpty)
+        #expect(state.replay?.confirming == true)
+        #expect(state.press(.enter) == [.startReplay(dlq)])
+    }
 }

@@ -95,11 +95,7 @@ extension ViewState {
     }
 }
 
-/// A replay report as the monitor returns it (decoded: its memberwise init is internal).
+/// A replay report as the monitor returns it.
 func makeReport(_ progress: ReplayProgress, dryRun: Bool, stop: ReplayStop = .reachedLength) throws -> ReplayReport {
-    let progressJSON = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
-    let json = """
-        {"replayID": "r1", "dryRun": \(dryRun), "progress": \(progressJSON), "stop": "\(stop.rawValue)", "warnings": []}
-        """
-    return try JSONDecoder().decode(ReplayReport.self, from: Data(json.utf8))
+    ReplayReport(replayID: "r1", dryRun: dryRun, progress: progress, stop: stop, queueLength: progress.lengthAtStart)
 }

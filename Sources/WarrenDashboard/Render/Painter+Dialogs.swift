@@ -45,7 +45,9 @@ extension Painter {
     }
 
     mutating func replayDialog(_ dialog: ReplayDialog, over area: Rect) {
-        let inner = self.dialog("Replay \(dialog.queue) → origin", width: 70, height: 14, over: area, key: .deadLetter)
+        var height = 14
+        if case .plan(let plan) = dialog.phase { height += min(6, plan.planWarnings.count) }
+        let inner = self.dialog("Replay \(dialog.queue) → origin", width: 70, height: height, over: area, key: .deadLetter)
         var row = inner.y
         func line(_ text: String, _ style: CellStyle? = nil) {
             guard row < inner.maxY else { return }
@@ -55,8 +57,10 @@ extension Painter {
         switch dialog.phase {
         case .planning:
             line("Counting messages per target (a dry run: nothing moves)…", theme.dim)
-        case .plan(let plan):
-            line("Plan: \(plan.seen) messages looked at", theme.heading)
+        case .plan(let report):
+            let plan = report.progress
+            line("Plan: \(plan.seen) messages looked at"
+                + (report.sampled ? " (sampled \(plan.seen) of \(report.queueLength))" : ""), theme.heading)
             for (target, count) in plan.perTarget.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
                 line("  → \(Self.fit(target, width: 40)) \(Self.fit(String(count), width: 8, right: true))")
             }
@@ -64,9 +68,21 @@ extension Painter {
                 line("  stays: \(Self.fit(reason, width: 37)) \(Self.fit(String(count), width: 8, right: true))", theme.dim)
             }
             if plan.seen == 0 { line("  the queue is empty: nothing to replay", theme.dim) }
+            let warnings = report.planWarnings
+            let shown = warnings.count > 6 ? 5 : warnings.count
+            for warning in warnings.prefix(shown) {
+                line("! " + warning.text, theme.style(warning.kind == .loop ? .alarm : .warning))
+            }
+            if warnings.count > shown { line("! and \(warnings.count - shown) more (warren replay --dry-run lists them)", theme.style(.warning)) }
             row = max(row, inner.maxY - 2)
-            line("Each message is acked only after its copy is confirmed.", theme.dim)
-            line("Enter: replay    Esc: cancel", theme.style(.highlightForeground, bold: true))
+            if dialog.confirming {
+                line("\(warnings.count) warning\(warnings.count == 1 ? "" : "s"): replay anyway?", theme.style(.warning, bold: true))
+                line("Enter again: replay    Esc: cancel", theme.style(.highlightForeground, bold: true))
+            } else {
+                line("Each message is acked only after its copy is confirmed.", theme.dim)
+                line(warnings.isEmpty ? "Enter: replay    Esc: cancel" : "Enter: review and replay    Esc: cancel",
+                     theme.style(.highlightForeground, bold: true))
+            }
         case .running(let progress), .cancelling(let progress):
             progressLines(progress, in: inner, row: &row)
             row = max(row, inner.maxY - 1)

@@ -49,7 +49,7 @@ extension ViewState {
                 dialog.phase = .planning
                 _ = progress
             case (.finished(let report), .planning):
-                dialog.phase = .plan(report.progress)
+                dialog.phase = .plan(report)
             case (.progress(let progress), .running):
                 dialog.phase = .running(progress)
             case (.progress(let progress), .cancelling):
@@ -198,7 +198,11 @@ extension ViewState {
     private mutating func replayKey(_ key: Key) -> [Effect] {
         guard let dialog = replay else { return [] }
         switch (key, dialog.phase) {
-        case (.enter, .plan), (.character("y"), .plan):
+        case (.enter, .plan(let plan)), (.character("y"), .plan(let plan)):
+            if !plan.planWarnings.isEmpty && !dialog.confirming {
+                replay?.confirming = true
+                return []
+            }
             replay?.phase = .running(ReplayProgress(lengthAtStart: 0))
             return [.startReplay(dialog.queue)]
         case (.escape, .running(let progress)), (.character("q"), .running(let progress)):

@@ -58,8 +58,8 @@ public enum InputMode: Sendable, Hashable {
 public enum ReplayPhase: Sendable, Hashable {
     /// The dry run that counts messages per target is running.
     case planning
-    /// The plan, waiting for Enter.
-    case plan(ReplayProgress)
+    /// The plan (a dry run's report, with the checks of its targets), waiting for Enter.
+    case plan(ReplayReport)
     case running(ReplayProgress)
     /// Esc was pressed; messages in flight are being settled.
     case cancelling(ReplayProgress)
@@ -71,6 +71,13 @@ public enum ReplayPhase: Sendable, Hashable {
 public struct ReplayDialog: Sendable, Hashable {
     public var queue: QueueID
     public var phase: ReplayPhase
+    /// Enter was pressed once on a plan with warnings: the next Enter replays.
+    public var confirming = false
+
+    public init(queue: QueueID, phase: ReplayPhase) {
+        self.queue = queue
+        self.phase = phase
+    }
 }
 
 /// Peeked messages of one queue.

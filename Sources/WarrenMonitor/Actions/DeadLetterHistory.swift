@@ -61,6 +61,9 @@ public struct DeadLetterHistory: Sendable, Hashable, Codable {
         firstDeathExchange = values["x-first-death-exchange"]?.stringValue
     }
 
+    /// How many times the message died, over every queue (the sum of the `x-death` counts).
+    public var totalDeaths: Int { deaths.reduce(0) { $0 + $1.count } }
+
     /// The death in the queue the message was first published into: named by
     /// `x-first-death-queue`, else the oldest `x-death` entry.
     public var origin: DeathRecord? {

@@ -17,6 +17,8 @@ public struct ReplayOptions: Sendable {
     /// messages that stay in the source widen it, up to AMQP's limit of 65,535.
     public var window: Int
     public var replayID: String
+    /// A dry run without `limit` looks at no more than this many messages and says it sampled.
+    public var sample: Int = 10_000
 
     public init(target: ReplayTarget = .origin, filters: [ReplayFilter] = [], dryRun: Bool = false,
                 ratePerSecond: Double? = nil, limit: Int? = nil, window: Int = 1000,

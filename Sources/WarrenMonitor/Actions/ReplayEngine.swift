@@ -61,7 +61,7 @@ struct ReplayEngine {
     func run() async throws -> ReplayReport {
         let control = try await connection.openChannel()
         let length = Int(try await control.queueDeclare(queue, passive: true).messageCount)
-        let budget = min(length, options.limit ?? Int.max)
+        let budget = min(length, options.limit ?? (options.dryRun ? max(1, options.sample) : Int.max))
         var progress = ReplayProgress(lengthAtStart: budget)
         let planner = ReplayPlanner(replayID: options.replayID, target: options.target, filters: options.filters)
         var stop: ReplayStop = budget < length ? .reachedLimit : .reachedLength
@@ -69,7 +69,7 @@ struct ReplayEngine {
         if budget == 0 {
             try? await control.close()
             return ReplayReport(replayID: options.replayID, dryRun: options.dryRun, progress: progress,
-                                stop: length == 0 ? .queueEmpty : stop, warnings: warnings)
+                                stop: length == 0 ? .queueEmpty : stop, warnings: warnings, queueLength: length)
         }
 
         let source = try await connection.openChannel()
@@ -238,6 +238,11 @@ struct ReplayEngine {
             case .publish(let exchange, let routingKey, let properties, let label):
                 if options.dryRun {
                     progress.perTarget[label, default: 0] += 1
+                    if progress.destinations[label] == nil {
+                        progress.destinations[label] = ReplayDestination(exchange: exchange, routingKey: routingKey)
+                    }
+                    let deaths = DeadLetterHistory(headers: delivery.properties.headers).totalDeaths
+                    progress.deaths[String(deaths), default: 0] += 1
                     keep(delivery)
                     break
                 }
@@ -372,7 +377,7 @@ struct ReplayEngine {
         updateRate()
         progressSink(progress)
         return ReplayReport(replayID: options.replayID, dryRun: options.dryRun, progress: progress, stop: stop,
-                            warnings: warnings)
+                            warnings: warnings, queueLength: length)
     }
 }
 

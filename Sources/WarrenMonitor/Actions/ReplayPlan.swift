@@ -50,9 +50,17 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
     /// First dead-lettered less than this long ago.
     case newerThan(TimeInterval)
     case header(String, String)
+    /// Died (summed over its `x-death` entries) at most this many times: `--max-deaths N`.
+    case maxDeaths(Int)
 
-    /// Parses `reason=R`, `queue=Q`, `age>DURATION`, `age<DURATION` (s, m, h, d), `header.NAME=VALUE`.
+    /// Parses `reason=R`, `queue=Q`, `age>DURATION`, `age<DURATION` (s, m, h, d), `header.NAME=VALUE`,
+    /// `deaths<=N`.
     public init?(parsing text: String) {
+        if text.hasPrefix("deaths<=") {
+            guard let count = Int(text.dropFirst(8)), count >= 0 else { return nil }
+            self = .maxDeaths(count)
+            return
+        }
         if text.hasPrefix("age>") || text.hasPrefix("age<") {
             guard let seconds = Self.duration(String(text.dropFirst(4))) else { return nil }
             self = text.hasPrefix("age>") ? .olderThan(seconds) : .newerThan(seconds)
@@ -83,6 +91,15 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
         case .olderThan(let s): return "age>\(Int(s))s"
         case .newerThan(let s): return "age<\(Int(s))s"
         case .header(let name, let value): return "header.\(name)=\(value)"
+        case .maxDeaths(let count): return "deaths<=\(count)"
+        }
+    }
+
+    /// Why a message this filter leaves out stays in the DLQ.
+    var skipReason: String {
+        switch self {
+        case .maxDeaths(let count): return "died more than \(count) time\(count == 1 ? "" : "s") (--max-deaths)"
+        default: return "filtered out (\(self))"
         }
     }
 
@@ -99,6 +116,8 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
         case .header(let name, let value):
             guard let header = headers?[name] else { return false }
             return header.json.text == value
+        case .maxDeaths(let count):
+            return history.totalDeaths <= count
         }
     }
 }
@@ -151,7 +170,7 @@ public struct ReplayPlanner: Sendable {
             return history
         }
         for filter in filters where !filter.matches(history(), headers: headers, now: now) {
-            return .skip("filtered out (\(filter))")
+            return .skip(filter.skipReason)
         }
         var stamped = properties
         var newHeaders = headers ?? FieldTable()

@@ -20,11 +20,26 @@ public struct ReplayProgress: Sendable, Hashable, Codable {
     public var skipReasons: [String: Int] = [:]
     /// Moved messages per second since the start.
     public var rate: Double = 0
+    /// Dry runs: where each target label publishes (for the plan's checks of the targets).
+    public var destinations: [String: ReplayDestination] = [:]
+    /// Dry runs: messages by how many times they died ("3": 120 messages died three times).
+    public var deaths: [String: Int] = [:]
 
     public var remaining: Int { max(0, lengthAtStart - seen) }
 
     public init(lengthAtStart: Int) {
         self.lengthAtStart = lengthAtStart
+    }
+}
+
+/// An exchange and routing key a replay publishes to.
+public struct ReplayDestination: Sendable, Hashable, Codable {
+    public var exchange: String
+    public var routingKey: String
+
+    public init(exchange: String, routingKey: String) {
+        self.exchange = exchange
+        self.routingKey = routingKey
     }
 }
 
@@ -61,6 +76,25 @@ public struct ReplayReport: Sendable, Hashable, Codable {
     public var stop: ReplayStop
     /// Said to the user alongside the counts.
     public var warnings: [String]
+    /// Messages in the queue when it started; a dry run of a larger queue samples the first
+    /// ``ReplayOptions/sample`` of them.
+    public var queueLength: Int = 0
+    /// What the plan predicts will go wrong, per target (see ``ReplayPlanCheck``).
+    public var planWarnings: [ReplayWarning] = []
+
+    public init(replayID: String, dryRun: Bool, progress: ReplayProgress, stop: ReplayStop, warnings: [String] = [],
+                queueLength: Int = 0, planWarnings: [ReplayWarning] = []) {
+        self.replayID = replayID
+        self.dryRun = dryRun
+        self.progress = progress
+        self.stop = stop
+        self.warnings = warnings
+        self.queueLength = queueLength
+        self.planWarnings = planWarnings
+    }
+
+    /// A dry run that looked at fewer messages than the queue held.
+    public var sampled: Bool { dryRun && progress.seen < queueLength }
 
     /// True when every message looked at went where it should.
     public var complete: Bool { progress.returned == 0 && progress.failed == 0 && progress.skipped == 0 }
