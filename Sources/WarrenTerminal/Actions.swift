@@ -51,10 +51,12 @@ final class Actions: Sendable {
             if case .planReplay = effect { dryRun = true } else { dryRun = false }
             let poller = self.poller
             let management = options.source as? ManagementSource
+            let filters = state.replay?.filters ?? []
             let task = Task {
                 do throws(MonitorError) {
                     var report = try await Replay.run(
-                        amqpURL: url, queue: queue.name, options: ReplayOptions(target: .origin, dryRun: dryRun)
+                        amqpURL: url, queue: queue.name,
+                        options: ReplayOptions(target: .origin, filters: filters, dryRun: dryRun)
                     ) { progress in
                         if !dryRun { mailbox.post(.replay(.progress(progress))) }
                     }
@@ -89,7 +91,7 @@ final class Actions: Sendable {
                 }
                 mailbox.post(.status(await poller.poll()))
             }
-        case .save(let queue, let count, let path):
+        case .save(let queue, let count, let path, let filters):
             guard let url = amqpURL(for: queue) else {
                 return mailbox.post(.saved(queue, .failure(.failed("saving needs an AMQP URL (--amqp)"))))
             }
@@ -97,7 +99,8 @@ final class Actions: Sendable {
             start {
                 do throws(MonitorError) {
                     let report = try await Export.run(amqpURL: url, queue: queue.name, to: path,
-                                                      options: ExportOptions(limit: count), queueInfo: info)
+                                                      options: ExportOptions(limit: count, filters: filters),
+                                                      queueInfo: info)
                     mailbox.post(.saved(queue, .success(report)))
                 } catch {
                     mailbox.post(.saved(queue, .failure(error)))

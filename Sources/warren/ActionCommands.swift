@@ -62,8 +62,8 @@ struct ReplayCommand: AsyncParsableCommand {
             Each message is published with confirms and mandatory, and removed from the DLQ only after the \
             broker confirmed it and did not return it. Targets: origin (the queue it was first dead-lettered \
             from, the default), original-exchange (its first exchange and routing keys), queue:NAME, \
-            exchange:NAME or exchange:NAME:KEY. Filters: reason=R, queue=Q, age>10m, age<1h, header.NAME=VALUE, \
-            deaths<=N. With the management API the plan checks each target first: gone, full (x-max-length and \
+            exchange:NAME or exchange:NAME:KEY. Filters (docs/filters.md): reason=R, queue=Q, age>10m, age<1h, \
+            header.NAME=VALUE, property.NAME=VALUE, body~TEXT, body.PATH=VALUE, deaths<=N, ! negates. With the management API the plan checks each target first: gone, full (x-max-length and \
             its overflow), expiring with no consumer, dead-lettering straight back into this DLQ (a loop), and \
             messages that died many times; --dry-run prints these warnings, and a replay whose loop is certain \
             is refused (exit status 2) unless --force. A dry run of more than 10,000 messages samples the first \
@@ -104,8 +104,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try target()
-        for expression in filter where ReplayFilter(parsing: expression) == nil {
-            throw ValidationError("--filter takes reason=R, queue=Q, age>DURATION, age<DURATION or header.NAME=VALUE, got '\(expression)'")
+        for expression in filter {
+            if case .failure(let error) = ReplayFilter.parseAll(expression) { throw ValidationError("--filter \(error)") }
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if window < 1 || window > 30_000 { throw ValidationError("--window takes 1 to 30000") }
@@ -115,7 +115,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors("replay") {
-            var filters = filter.compactMap(ReplayFilter.init(parsing:))
+            var filters = filter.flatMap { (try? ReplayFilter.parseAll($0).get()) ?? [] }
             if let maxDeaths { filters.append(.maxDeaths(maxDeaths)) }
             let options = ReplayOptions(target: try target(), filters: filters, dryRun: dryRun, ratePerSecond: rate,
                                         limit: limit, window: window)

@@ -17,7 +17,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Argument(help: "The queue.") var queue: String
     @Option(name: .long, help: ArgumentHelp("The file to write.", valueName: "file")) var to: String
     @Flag(name: .long, help: "Take the messages from the queue.") var consume = false
-    @Option(name: .long, help: "At most this many messages.") var limit: Int?
+    @Option(name: .long, help: "At most this many messages looked at.") var limit: Int?
+    @Option(name: .long, help: ArgumentHelp("Only messages matching (docs/filters.md; repeatable).", valueName: "expr"))
+    var filter: [String] = []
     @Flag(name: .long, help: "Replace the file if it exists.") var overwrite = false
     @Flag(name: .long, help: "Peek even where it has side effects (quorum queue with a delivery limit).")
     var force = false
@@ -25,13 +27,18 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        for expression in filter {
+            if case .failure(let error) = ReplayFilter.parseAll(expression) { throw ValidationError("--filter \(error)") }
+        }
     }
 
     func run() async throws {
         try await reportingErrors("export") {
+            let filters = filter.flatMap { (try? ReplayFilter.parseAll($0).get()) ?? [] }
             let info = consume ? nil : try await broker.managementSource()?
                 .queueDetail(QueueID(vhost: broker.virtualHost, name: queue))
-            let options = ExportOptions(consume: consume, limit: limit, force: force || consume, overwrite: overwrite)
+            let options = ExportOptions(consume: consume, limit: limit, force: force || consume, overwrite: overwrite,
+                                        filters: filters)
             let report = try await Export.run(amqpURL: broker.amqpURL, queue: queue, to: to, options: options,
                                               queueInfo: info)
             for warning in report.warnings { printError("warning: \(warning)") }

@@ -204,7 +204,7 @@ import WarrenMonitor
         for _ in path { state.press(.backspace) }
         #expect(state.input == .save(dlq, count: 3, path: ""))
         state.type("/tmp/out.jsonl")
-        #expect(state.press(.enter) == [.save(dlq, count: 3, path: "/tmp/out.jsonl")])
+        #expect(state.press(.enter) == [.save(dlq, count: 3, path: "/tmp/out.jsonl", filters: [])])
         let report = ExportReport(queue: dlq.name, file: "/tmp/out.jsonl", exported: 3, consumed: false,
                                   warnings: ["RabbitMQ now marks the peeked messages redelivered"])
         _ = state.handle(.saved(dlq, .success(report)))
@@ -235,5 +235,37 @@ import WarrenMonitor
         #expect(state.press(.enter).isEmpty)
         #expect(state.replay?.confirming == true)
         #expect(state.press(.enter) == [.startReplay(dlq)])
+    }
+
+    @Test func filterGroupAndReplayAGroup() throws {
+        var state = try sampleState(width: 160, height: 48)
+        let dlq = QueueID(name: "orders.dlq")
+        state.screen = .queue(dlq)
+        state.press(.character("/"))
+        state.type("body.sku=A-1 !reason=expired")
+        state.press(.enter)
+        #expect(state.visibleMessages(dlq).map(\.index) == [1])
+        #expect(state.status == "filter body.sku=A-1 !reason=expired: 1 of 3 peeked messages")
+        state.press(.character("/"))
+        state.type(" nonsense")
+        state.press(.enter)
+        #expect(state.status?.hasPrefix("filter not applied: 'nonsense'") == true)
+        #expect(state.visibleMessages(dlq).count == 1, "a bad filter leaves the last one")
+        state.press(.escape)
+        #expect(state.visibleMessages(dlq).count == 3 && state.screen == .queue(dlq), "Esc clears the filter first")
+
+        #expect(state.press(.character("c")) == [.peek(dlq, count: ViewState.triageCount)])
+        #expect(state.screen == .causes(dlq))
+        let groups = state.causeGroups(dlq)
+        #expect(groups.map(\.count) == [1, 1, 1])
+        #expect(groups.map(\.reason) == ["expired", "rejected", nil])
+        state.press(.character("j"))
+        #expect(state.press(.character("r")) == [.planReplay(dlq)])
+        #expect(state.replay?.filters == [.sourceQueue("orders"), .reason("rejected")])
+        state.press(.escape)
+        state.press(.enter)
+        #expect(state.screen == .queue(dlq) && state.visibleMessages(dlq).map(\.index) == [1])
+        let rendered = Dashboard.render(state, theme: .default, width: 160, height: 48).text
+        #expect(rendered.contains("filter queue=orders reason=rejected: 1 of 3"))
     }
 }

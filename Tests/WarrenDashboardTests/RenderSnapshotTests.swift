@@ -18,6 +18,16 @@ import WarrenMonitor
 
     @Test func dashboard() throws { try render("dashboard") { _ in } }
 
+    @Test func causes() throws { try render("causes-orders-dlq") { $0.screen = .causes(QueueID(name: "orders.dlq")) } }
+
+    @Test func filteredMessages() throws {
+        try render("queue-orders-dlq-filtered") { state in
+            let dlq = QueueID(name: "orders.dlq")
+            state.screen = .queue(dlq)
+            state.applyMessageFilter("!reason=expired", to: dlq)
+        }
+    }
+
     @Test(arguments: Pane.allCases)
     func zoomedPane(_ pane: Pane) throws {
         try render("pane-\(pane.rawValue)") { state in

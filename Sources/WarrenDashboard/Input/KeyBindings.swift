@@ -24,6 +24,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case purge
     case bodyMode
     case save
+    case causes
 }
 
 /// Where a binding applies, for the help screen's sections.
@@ -56,7 +57,8 @@ public enum KeyBindings {
         KeyBinding([.escape], .back, .everywhere, "back: close a dialog, leave a view, clear the filter"),
         KeyBinding([.character(":")], .commandLine, .everywhere,
                    "command: :queues :exchanges :consumers :dlq :states :nodes :vhost NAME :theme NAME"),
-        KeyBinding([.character("/")], .filter, .lists, "filter the list by name (Enter keeps it, Esc clears)"),
+        KeyBinding([.character("/")], .filter, .lists,
+                   "filter the list by name; in a queue, its messages by expression (docs/filters.md; Esc clears)"),
         KeyBinding([.character("j"), .down], .down, .lists, "next row"),
         KeyBinding([.character("k"), .up], .up, .lists, "previous row"),
         KeyBinding([.pageDown, .control("f")], .pageDown, .lists, "next page"),
@@ -75,6 +77,8 @@ public enum KeyBindings {
         KeyBinding([.character("r")], .replay, .queue, "replay a dead-letter queue: plan, confirm, progress"),
         KeyBinding([.character("P")], .purge, .queue, "purge the queue (type its name to confirm)"),
         KeyBinding([.character("b")], .bodyMode, .queue, "message body as text, JSON or hex"),
+        KeyBinding([.character("c")], .causes, .queue,
+                   "a DLQ's messages by cause: source, reason, error header (Enter lists a group, r replays it)"),
         KeyBinding([.character("s")], .save, .queue,
                    "save the peeked messages to a file (docs/export-format.md; edit the path, Enter)"),
     ]

@@ -21,6 +21,7 @@ public enum Dashboard {
         case .dashboard: painter.panes(body)
         case .queue(let queue): painter.queueView(queue, in: body)
         case .message(let queue, let index): painter.messageView(queue, index: index, in: body)
+        case .causes(let queue): painter.causesView(queue, in: body)
         }
         painter.footer(footer)
         if case .purge(let queue, let typed) = state.input { painter.purgeDialog(queue, typed: typed, over: body) }
@@ -147,6 +148,9 @@ struct Painter {
         case .command(let text):
             grid.put(":" + text + "█", x: 1, y: rect.y, style: style)
             return
+        case .messageFilter(_, let text):
+            grid.put("filter messages: " + text + "█", x: 1, y: rect.y, style: style)
+            return
         case .purge, .save, .normal:
             break
         }
@@ -157,8 +161,9 @@ struct Painter {
         let hints: String
         switch state.screen {
         case .dashboard: hints = "? help  / filter  : command  Enter open  Tab pane  < > sort  I invert  z zoom  t theme  q quit"
-        case .queue: hints = "Esc back  j/k select  Enter view message  p peek more  s save  r replay  P purge  ? help  q quit"
+        case .queue: hints = "Esc back  j/k select  Enter message  / filter  c causes  p peek more  s save  r replay  P purge  ? help"
         case .message: hints = "Esc back  j/k scroll  b text/json/hex  s save  ? help  q quit"
+        case .causes: hints = "Esc back  j/k select  Enter list the group's messages  r replay the group  ? help  q quit"
         }
         grid.put(hints, x: 1, y: rect.y, style: style, maxWidth: rect.width - 2)
         let themeLabel = "theme \(state.themeName)"

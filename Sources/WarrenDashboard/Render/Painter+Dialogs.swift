@@ -54,6 +54,9 @@ extension Painter {
             grid.put(text, x: inner.x, y: row, style: style ?? theme.base, maxWidth: inner.width)
             row += 1
         }
+        if !dialog.filters.isEmpty {
+            line("only: " + dialog.filters.map(\.description).joined(separator: " "), theme.dim)
+        }
         switch dialog.phase {
         case .planning:
             line("Counting messages per target (a dry run: nothing moves)…", theme.dim)

@@ -3,7 +3,8 @@ import WarrenMonitor
 
 extension Painter {
     mutating func messageView(_ id: QueueID, index: Int, in body: Rect) {
-        guard let messages = state.peeks[id]?.messages, messages.indices.contains(index) else {
+        let messages = state.visibleMessages(id)
+        guard messages.indices.contains(index) else {
             grid.box(body, title: "Message", style: theme.style(.title), titleStyle: theme.heading)
             grid.put("the message is no longer in the peek list", x: body.x + 2, y: body.y + 1, style: theme.dim)
             return

@@ -108,7 +108,11 @@ extension Painter {
     mutating func peekList(_ id: QueueID, in rect: Rect) {
         guard rect.height >= 2 else { return }
         let peek = state.peeks[id]
+        let messages = state.visibleMessages(id)
         var title = "Messages (peek)"
+        if let filter = state.messageFilters[id] {
+            title = "Messages (peek) filter \(filter.text): \(messages.count) of \(peek?.messages.count ?? 0)"
+        }
         if peek?.loading == true { title += " loading…" }
         grid.put(String(repeating: "─", count: rect.width), x: rect.x, y: rect.y, style: theme.border)
         grid.put(" \(title) ", x: rect.x + 1, y: rect.y, style: theme.heading)
@@ -121,11 +125,11 @@ extension Painter {
             grid.put("note: " + warning, x: rect.x, y: row, style: theme.dim, maxWidth: rect.width)
             row += 1
         }
-        let messages = peek?.messages ?? []
         if messages.isEmpty {
             if peek?.loading != true, peek?.error == nil, row < rect.maxY {
-                grid.put(peek == nil ? "p: peek at the messages" : "the queue is empty", x: rect.x, y: row,
-                         style: theme.dim)
+                let empty = state.messageFilters[id] != nil ? "no peeked message matches the filter (Esc clears it)"
+                    : "the queue is empty"
+                grid.put(peek == nil ? "p: peek at the messages" : empty, x: rect.x, y: row, style: theme.dim)
             }
             return
         }

@@ -39,7 +39,7 @@ public enum Effect: Sendable, Hashable {
     case startReplay(QueueID)
     case cancelReplay
     case purge(QueueID)
-    /// Export the first `count` messages of the queue (the peeked ones) to a file.
-    case save(QueueID, count: Int, path: String)
+    /// Export the first `count` messages of the queue (the peeked ones), those `filters` match, to a file.
+    case save(QueueID, count: Int, path: String, filters: [ReplayFilter])
     case loadTheme(String)
 }

@@ -13,8 +13,13 @@ extension ViewState {
             showHelp = true
             helpScroll = 0
         case .filter:
-            guard screen == .dashboard else { return [] }
-            input = .filter(filter)
+            switch screen {
+            case .dashboard: input = .filter(filter)
+            case .queue(let queue), .message(let queue, _):
+                screen = .queue(queue)
+                input = .messageFilter(queue, messageFilters[queue]?.text ?? "")
+            case .causes: break
+            }
         case .commandLine:
             input = .command("")
         case .back:
@@ -62,7 +67,18 @@ extension ViewState {
                 return []
             }
             guard let queue = targetQueue else { return [] }
-            replay = ReplayDialog(queue: queue, phase: .planning)
+            var filters: [ReplayFilter] = []
+            switch screen {
+            case .causes:
+                let groups = causeGroups(queue)
+                guard groups.indices.contains(causeSelection) else { return [] }
+                filters = groups[causeSelection].filters
+            case .queue, .message:
+                filters = messageFilters[queue]?.filters ?? []
+            case .dashboard:
+                break
+            }
+            replay = ReplayDialog(queue: queue, phase: .planning, filters: filters)
             return [.planReplay(queue)]
         case .purge:
             if readonly {
@@ -73,14 +89,56 @@ extension ViewState {
             input = .purge(queue, typed: "")
         case .save:
             return save()
+        case .causes:
+            return causes()
         }
         return []
+    }
+
+    /// How many messages `c` peeks to group them.
+    public static let triageCount = 1000
+
+    /// `c` in a queue view: the peeked messages by cause, peeking up to ``triageCount`` first.
+    private mutating func causes() -> [Effect] {
+        guard let queue = targetQueue, screen != .dashboard else {
+            status = "open a dead-letter queue (Enter) to group its messages by cause"
+            return []
+        }
+        screen = .causes(queue)
+        causeSelection = 0
+        if readonly {
+            if peeks[queue]?.messages.isEmpty ?? true {
+                peeks[queue, default: PeekState()].error = "peek is disabled (--readonly)"
+            }
+            return []
+        }
+        guard (peeks[queue]?.messages.count ?? 0) < Self.triageCount else { return [] }
+        peeks[queue, default: PeekState()].loading = true
+        return [.peek(queue, count: Self.triageCount)]
+    }
+
+    /// The filter typed for a queue's messages, applied (or the error in the status line).
+    public mutating func applyMessageFilter(_ text: String, to queue: QueueID) {
+        drillSelection = 0
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            messageFilters[queue] = nil
+            status = nil
+            return
+        }
+        switch ReplayFilter.parseAll(text) {
+        case .success(let filters):
+            messageFilters[queue] = MessageFilterState(text: text, filters: filters)
+            let shown = visibleMessages(queue).count
+            status = "filter \(text): \(shown) of \(peeks[queue]?.messages.count ?? 0) peeked messages"
+        case .failure(let error):
+            status = "filter not applied: \(error)"
+        }
     }
 
     /// `s` in a queue or message view: asks where to save what was peeked.
     private mutating func save() -> [Effect] {
         switch screen {
-        case .queue(let queue), .message(let queue, _):
+        case .queue(let queue), .message(let queue, _), .causes(let queue):
             if readonly {
                 status = "read-only: saving messages peeks, and peek is disabled (--readonly)"
                 return []
@@ -112,7 +170,15 @@ extension ViewState {
         case .message(let queue, _):
             screen = .queue(queue)
             messageScroll = 0
-        case .queue:
+        case .causes(let queue):
+            screen = .queue(queue)
+        case .queue(let queue):
+            if messageFilters[queue] != nil {
+                messageFilters[queue] = nil
+                drillSelection = 0
+                status = nil
+                return
+            }
             screen = .dashboard
         case .dashboard:
             if zoomed {
@@ -134,12 +200,20 @@ extension ViewState {
             if peeks[queue]?.messages.isEmpty ?? true { return peek(queue) }
             return []
         case .queue(let queue):
-            guard let messages = peeks[queue]?.messages, messages.indices.contains(drillSelection) else { return [] }
+            let messages = visibleMessages(queue)
+            guard messages.indices.contains(drillSelection) else { return [] }
             screen = .message(queue, index: drillSelection)
             messageScroll = 0
             bodyMode = messages[drillSelection].bodyEncoding == .json ? .json : .text
             return []
         case .message:
+            return []
+        case .causes(let queue):
+            // A group's messages: the queue view, filtered to that cause.
+            let groups = causeGroups(queue)
+            guard groups.indices.contains(causeSelection) else { return [] }
+            screen = .queue(queue)
+            applyMessageFilter(groups[causeSelection].expression, to: queue)
             return []
         }
     }
@@ -162,8 +236,10 @@ extension ViewState {
             state.selection = max(0, min(count - 1, state.selection + delta))
             lists[focus] = state
         case .queue(let queue):
-            let count = peeks[queue]?.messages.count ?? 0
+            let count = visibleMessages(queue).count
             drillSelection = max(0, min(count - 1, drillSelection + delta))
+        case .causes(let queue):
+            causeSelection = max(0, min(causeGroups(queue).count - 1, causeSelection + delta))
         case .message:
             messageScroll = max(0, messageScroll + delta)
         }

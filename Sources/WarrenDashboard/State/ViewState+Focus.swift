@@ -9,7 +9,7 @@ extension ViewState {
         let openQueue: QueueID?
         switch screen {
         case .dashboard: openQueue = nil
-        case .queue(let id), .message(let id, _): openQueue = id
+        case .queue(let id), .message(let id, _), .causes(let id): openQueue = id
         }
         return PollFocus(sort: Self.apiSortKey(queueColumn: list.sortColumn), descending: list.sortDescending,
                          filter: filter, vhost: vhost, rows: Self.focusRows(selection: list.selection, height: height),

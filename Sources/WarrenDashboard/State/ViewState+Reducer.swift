@@ -96,7 +96,7 @@ extension ViewState {
     /// The queue Enter, p, r and P act on: the one open, else the selected row's.
     public var targetQueue: QueueID? {
         switch screen {
-        case .queue(let id), .message(let id, _): return id
+        case .queue(let id), .message(let id, _), .causes(let id): return id
         case .dashboard:
             let table = table(focus)
             let index = list(focus).selection
@@ -147,11 +147,23 @@ extension ViewState {
                     state.status = "save cancelled: no file name"
                     return []
                 }
-                state.status = "saving \(count) messages of \(queue) to \(path)…"
-                return [.save(queue, count: count, path: path)]
+                let filters = state.messageFilters[queue]?.filters ?? []
+                state.status = "saving \(filters.isEmpty ? "" : "the filtered of ")\(count) messages of \(queue) to \(path)…"
+                return [.save(queue, count: count, path: path, filters: filters)]
             }, cancel: { state in
                 state.input = .normal
                 state.status = "save cancelled"
+            })
+        case .messageFilter(let queue, let text):
+            return editLine(key, text: text, apply: { _, _ in }, make: { .messageFilter(queue, $0) },
+                            submit: { state, text in
+                state.input = .normal
+                state.applyMessageFilter(text, to: queue)
+                return []
+            }, cancel: { state in
+                state.input = .normal
+                state.messageFilters[queue] = nil
+                state.drillSelection = 0
             })
         case .normal:
             break

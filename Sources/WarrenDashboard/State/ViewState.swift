@@ -39,8 +39,10 @@ public enum Screen: Sendable, Hashable {
     case dashboard
     /// A queue's details and its peeked messages.
     case queue(QueueID)
-    /// One peeked message (by position in the peek list).
+    /// One peeked message (by position in the list the queue view shows, filtered or not).
     case message(QueueID, index: Int)
+    /// A dead-letter queue's peeked messages grouped by cause.
+    case causes(QueueID)
 }
 
 /// A line being typed at the bottom of the screen.
@@ -52,6 +54,8 @@ public enum InputMode: Sendable, Hashable {
     case purge(QueueID, typed: String)
     /// Saving the peeked messages: the queue, how many, and the file's path as typed so far.
     case save(QueueID, count: Int, path: String)
+    /// The filter of a queue's peeked messages, as typed so far.
+    case messageFilter(QueueID, String)
 }
 
 /// The replay dialog's stages.
@@ -73,10 +77,13 @@ public struct ReplayDialog: Sendable, Hashable {
     public var phase: ReplayPhase
     /// Enter was pressed once on a plan with warnings: the next Enter replays.
     public var confirming = false
+    /// Only the messages these match (a cause group, or the queue view's filter).
+    public var filters: [ReplayFilter]
 
-    public init(queue: QueueID, phase: ReplayPhase) {
+    public init(queue: QueueID, phase: ReplayPhase, filters: [ReplayFilter] = []) {
         self.queue = queue
         self.phase = phase
+        self.filters = filters
     }
 }
 
@@ -86,6 +93,12 @@ public struct PeekState: Sendable, Hashable {
     public var warnings: [String] = []
     public var loading = false
     public var error: String?
+}
+
+/// A filter over a queue's peeked messages (docs/filters.md).
+public struct MessageFilterState: Sendable, Hashable {
+    public var text: String
+    public var filters: [ReplayFilter]
 }
 
 /// How a message body is shown in the viewer.
@@ -130,6 +143,9 @@ public struct ViewState: Sendable {
     public var replay: ReplayDialog?
     public var peeks: [QueueID: PeekState] = [:]
     public var drillSelection = 0
+    /// Per queue: the filter of its peeked messages, as typed and as parsed.
+    public var messageFilters: [QueueID: MessageFilterState] = [:]
+    public var causeSelection = 0
     public var bodyMode: BodyMode = .text
     public var messageScroll = 0
 

@@ -15,11 +15,15 @@ public struct ExportOptions: Sendable {
     public var overwrite: Bool
     /// With `consume`: messages written between two syncs of the file (and acks).
     public var syncEvery: Int
+    /// Only the messages these match are written (and, with `consume`, taken); `limit` counts
+    /// the messages looked at.
+    public var filters: [ReplayFilter]
 
     public init(consume: Bool = false, limit: Int? = nil, force: Bool = false, overwrite: Bool = false,
-                syncEvery: Int = 500) {
+                syncEvery: Int = 500, filters: [ReplayFilter] = []) {
         self.consume = consume
         self.limit = limit
+        self.filters = filters
         self.force = force
         self.overwrite = overwrite
         self.syncEvery = max(1, syncEvery)
@@ -68,23 +72,31 @@ public enum Export {
             let writer = try ExportWriter(path: path, overwrite: options.overwrite)
             let bound = min(length, options.limit ?? .max)
             var exported = 0
-            var unacked: UInt64?
+            var looked = 0
+            var unacked: [UInt64] = []
+            let readsBody = options.filters.contains(where: \.readsBody)
             do {
-                while exported < bound, let got = try await channel.get(queue, noAck: false) {
+                while looked < bound, let got = try await channel.get(queue, noAck: false) {
+                    looked += 1
                     let m = got.message
+                    if !options.filters.isEmpty {
+                        let facts = MessageFacts(properties: m.properties, body: readsBody ? m.body : nil)
+                        // One left out stays unacked: closing the channel puts it back in order.
+                        guard options.filters.allSatisfy({ $0.matches(facts) }) else { continue }
+                    }
                     try writer.write(ExportedMessage(exchange: m.exchange, routingKey: m.routingKey,
                                                      redelivered: m.redelivered, properties: m.properties,
                                                      body: Array(m.body.readableBytesView)))
                     exported += 1
-                    unacked = m.deliveryTag
-                    if options.consume, exported % options.syncEvery == 0, let tag = unacked {
+                    unacked.append(m.deliveryTag)
+                    if options.consume, unacked.count >= options.syncEvery {
                         try writer.sync()
-                        try await channel.ack(deliveryTag: tag, multiple: true)
-                        unacked = nil
+                        try await ack(unacked, multiple: options.filters.isEmpty, on: channel)
+                        unacked = []
                     }
                 }
                 try writer.sync()
-                if options.consume, let tag = unacked { try await channel.ack(deliveryTag: tag, multiple: true) }
+                if options.consume { try await ack(unacked, multiple: options.filters.isEmpty, on: channel) }
                 try writer.close()
             } catch {
                 try? writer.close()
@@ -99,6 +111,19 @@ public enum Export {
         } catch {
             try? await connection.close()
             throw MonitorError.from(error)
+        }
+    }
+}
+
+extension Export {
+    /// Acks exactly these deliveries: with `multiple` (nothing was ever left out) one ack for
+    /// all, else one each, so that no message left out is acked with them.
+    static func ack(_ tags: [UInt64], multiple: Bool, on channel: AMQPChannel) async throws {
+        guard let last = tags.last else { return }
+        if multiple {
+            try await channel.ack(deliveryTag: last, multiple: true)
+        } else {
+            for tag in tags { try await channel.ack(deliveryTag: tag) }
         }
     }
 }

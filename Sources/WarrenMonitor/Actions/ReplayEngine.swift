@@ -223,7 +223,7 @@ struct ReplayEngine {
             }
             progress.seen += 1
             // The stamp carries the publish sequence number, so a basic.return names its message.
-            let decision = planner.decide(properties: delivery.properties,
+            let decision = planner.decide(properties: delivery.properties, body: delivery.body,
                                           sequence: Int(ledger.nextPublishSequence) + outgoingMessages)
             switch decision {
             case .ownMessage:

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import WarrenWire
 
 /// Where replayed messages go.
@@ -41,87 +42,6 @@ public enum ReplayTarget: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Which dead letters to replay. All filters of a replay must match.
-public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
-    case reason(String)
-    case sourceQueue(String)
-    /// First dead-lettered at least this long ago.
-    case olderThan(TimeInterval)
-    /// First dead-lettered less than this long ago.
-    case newerThan(TimeInterval)
-    case header(String, String)
-    /// Died (summed over its `x-death` entries) at most this many times: `--max-deaths N`.
-    case maxDeaths(Int)
-
-    /// Parses `reason=R`, `queue=Q`, `age>DURATION`, `age<DURATION` (s, m, h, d), `header.NAME=VALUE`,
-    /// `deaths<=N`.
-    public init?(parsing text: String) {
-        if text.hasPrefix("deaths<=") {
-            guard let count = Int(text.dropFirst(8)), count >= 0 else { return nil }
-            self = .maxDeaths(count)
-            return
-        }
-        if text.hasPrefix("age>") || text.hasPrefix("age<") {
-            guard let seconds = Self.duration(String(text.dropFirst(4))) else { return nil }
-            self = text.hasPrefix("age>") ? .olderThan(seconds) : .newerThan(seconds)
-            return
-        }
-        guard let equals = text.firstIndex(of: "=") else { return nil }
-        let key = String(text[..<equals])
-        let value = String(text[text.index(after: equals)...])
-        switch key {
-        case "reason": self = .reason(value)
-        case "queue", "source": self = .sourceQueue(value)
-        default:
-            guard key.hasPrefix("header."), key.count > 7 else { return nil }
-            self = .header(String(key.dropFirst(7)), value)
-        }
-    }
-
-    static func duration(_ text: String) -> TimeInterval? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = text.last, let factor = units[unit], let number = Double(text.dropLast()) { return number * factor }
-        return Double(text)
-    }
-
-    public var description: String {
-        switch self {
-        case .reason(let r): return "reason=\(r)"
-        case .sourceQueue(let q): return "queue=\(q)"
-        case .olderThan(let s): return "age>\(Int(s))s"
-        case .newerThan(let s): return "age<\(Int(s))s"
-        case .header(let name, let value): return "header.\(name)=\(value)"
-        case .maxDeaths(let count): return "deaths<=\(count)"
-        }
-    }
-
-    /// Why a message this filter leaves out stays in the DLQ.
-    var skipReason: String {
-        switch self {
-        case .maxDeaths(let count): return "died more than \(count) time\(count == 1 ? "" : "s") (--max-deaths)"
-        default: return "filtered out (\(self))"
-        }
-    }
-
-    func matches(_ history: DeadLetterHistory, headers: FieldTable?, now: Date) -> Bool {
-        switch self {
-        case .reason(let reason): return history.reason == reason
-        case .sourceQueue(let queue): return history.origin?.queue == queue
-        case .olderThan(let seconds):
-            guard let time = history.origin?.time else { return false }
-            return now.timeIntervalSince(time) >= seconds
-        case .newerThan(let seconds):
-            guard let time = history.origin?.time else { return false }
-            return now.timeIntervalSince(time) < seconds
-        case .header(let name, let value):
-            guard let header = headers?[name] else { return false }
-            return header.json.text == value
-        case .maxDeaths(let count):
-            return history.totalDeaths <= count
-        }
-    }
-}
-
 /// What to do with one dead letter.
 public enum ReplayDecision: Sendable, Hashable {
     /// Publish to `exchange` with `routingKey` and these properties (the original ones plus the
@@ -153,7 +73,9 @@ public struct ReplayPlanner: Sendable {
 
     /// Decides for one message; `sequence` numbers the stamp so a `basic.return` can be matched
     /// to the delivery it came from.
-    public func decide(properties: BasicProperties, sequence: Int, now: Date = Date()) -> ReplayDecision {
+    public func decide(properties: BasicProperties, body: ByteBuffer? = nil, sequence: Int, now: Date = Date())
+        -> ReplayDecision
+    {
         let headers = properties.headers
         let values = headers?.values(forKeys: Self.keysReadFirst) ?? [:]
         let earlierStamp = values[Self.stampHeader]?.stringValue
@@ -169,8 +91,12 @@ public struct ReplayPlanner: Sendable {
             parsed = history
             return history
         }
-        for filter in filters where !filter.matches(history(), headers: headers, now: now) {
-            return .skip(filter.skipReason)
+        if !filters.isEmpty {
+            let facts = MessageFacts(history: history(), properties: properties,
+                                     body: filters.contains(where: \.readsBody) ? body : nil)
+            for filter in filters where !filter.matches(facts, now: now) {
+                return .skip(filter.skipReason)
+            }
         }
         var stamped = properties
         var newHeaders = headers ?? FieldTable()

@@ -1,0 +1,55 @@
+import Foundation
+import NIOCore
+import Testing
+import WarrenWire
+@testable import WarrenMonitor
+
+@Suite("Message filter language")
+struct MessageFilterTests {
+    static let message = MessageFacts(
+        properties: BasicProperties(contentType: "application/json",
+                                    headers: ["x-exception-message": "card declined", "attempt": .int32(3)],
+                                    messageID: "m-7"),
+        body: ByteBuffer(string: #"{"order":{"id":42,"items":[{"sku":"A-1"},{"sku":"B-2"}]},"note":"Rush Order"}"#))
+
+    @Test(arguments: [
+        ("header.attempt=3", true), ("header.x-exception-message=\"card declined\"", true),
+        ("property.content_type=application/json", true), ("property.message_id=m-8", false),
+        ("body~rush", true), ("body~\"rush order\"", true), ("body~nothing", false),
+        ("body.order.id=42", true), ("body.order.items.1.sku=B-2", true), ("body.order.items.5.sku=B-2", false),
+        ("!body.order.id=42", false), ("header.attempt=3 !property.message_id=m-8", true),
+        ("header.attempt=3 body~nothing", false),
+    ])
+    func termsMatchWhatTheySay(expression: String, expected: Bool) throws {
+        let filters = try ReplayFilter.parseAll(expression).get()
+        #expect(filters.allSatisfy { $0.matches(Self.message) } == expected)
+    }
+
+    @Test func writtenBackTheyParseTheSame() throws {
+        let text = #"queue=orders reason=rejected header.x-exception-message="timed out" body.a.b=1 !body~x deaths<=2"#
+        let filters = try ReplayFilter.parseAll(text).get()
+        #expect(filters.count == 6)
+        #expect(try ReplayFilter.parseAll(filters.map(\.description).joined(separator: " ")).get() == filters)
+    }
+
+    @Test func badTermsSayWhich() {
+        guard case .failure(let error) = ReplayFilter.parseAll("reason=rejected colour=red") else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(error.term == "colour=red")
+        guard case .failure(let open) = ReplayFilter.parseAll(#"header.a="b"#) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(open.reason.contains("quote"))
+    }
+
+    @Test func aNonJSONBodyHasNoFields() {
+        let text = MessageFacts(properties: BasicProperties(), body: ByteBuffer(string: "plain"))
+        #expect(!ReplayFilter.bodyField(["a"], "1").matches(text))
+        #expect(ReplayFilter.bodyContains("PLA").matches(text))
+        let binary = MessageFacts(properties: BasicProperties(), body: ByteBuffer(bytes: [0xff, 0xfe]))
+        #expect(!ReplayFilter.bodyContains("x").matches(binary))
+    }
+}
