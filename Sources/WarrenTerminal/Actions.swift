@@ -106,12 +106,18 @@ final class Actions: Sendable {
                     mailbox.post(.saved(queue, .failure(error)))
                 }
             }
-        case .quit, .loadTheme:
+        case .prepareEdit(let queue, let digest, let messageID, let within):
+            prepareEdit(queue, digest: digest, messageID: messageID, within: within)
+        case .prepareCompose(let vhost):
+            prepareCompose(vhost: vhost)
+        case .send(let session, let message):
+            send(session, message)
+        case .quit, .loadTheme, .openEditor:
             break
         }
     }
 
-    private func start(_ body: @escaping @Sendable () async -> Void) {
+    func start(_ body: @escaping @Sendable () async -> Void) {
         let task = Task { await body() }
         tasks.withLock { $0.append(task) }
     }

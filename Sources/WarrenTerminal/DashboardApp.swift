@@ -119,6 +119,11 @@ public enum DashboardApp {
                         case .failure(let error):
                             _ = state.handle(.themeFailed(error.description))
                         }
+                    case .openEditor(let session):
+                        // On this thread: the editor takes the terminal until it exits.
+                        actions.openEditor(session, terminal: terminal)
+                        (width, height) = terminal.size
+                        _ = state.handle(.resize(width: width, height: height))
                     default:
                         actions.perform(effect, state: state)
                     }

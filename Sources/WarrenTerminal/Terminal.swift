@@ -39,6 +39,18 @@ final class Terminal {
         colors = canColor ? Int(warren_colors()) : 0
     }
 
+    /// Gives the terminal to a program that takes it over (an editor) and takes it back after,
+    /// repainting everything.
+    func suspended<T>(_ body: () -> T) -> T {
+        def_prog_mode()
+        endwin()
+        let result = body()
+        reset_prog_mode()
+        clearok(warren_stdscr(), true)
+        wrefresh(warren_stdscr())
+        return result
+    }
+
     /// Restores the terminal; safe to call more than once.
     func close() {
         guard open else { return }

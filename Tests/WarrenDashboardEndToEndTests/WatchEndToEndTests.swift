@@ -55,6 +55,58 @@ struct WatchEndToEndTests {
         #expect(!after.contains("Queues"), "the dashboard is gone from the screen")
     }
 
+    /// An $EDITOR that is a script: it edits the file it is given as `sed` would, and exits.
+    func scriptedEditor(_ sedProgram: String) throws -> String {
+        let path = NSTemporaryDirectory() + "warren-e2e-editor-\(UUID().uuidString.prefix(6)).sh"
+        try "#!/bin/sh\nexec sed -i -E '\(sedProgram)' \"$1\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    /// Messages waiting in a queue, by the management API (requeued).
+    func bodies(_ queue: String) async throws -> String {
+        let base = management.hasSuffix("/") ? management : management + "/"
+        return try await run(["curl", "-sf", "-X", "POST", "-H", "content-type: application/json", "-d",
+                              #"{"count":10,"ackmode":"ack_requeue_true","encoding":"auto"}"#,
+                              base + "api/queues/%2F/\(queue)/get"], output: true).output
+    }
+
+    @Test func editAndResendThroughTheEditorThenPublishANewOne() async throws {
+        let queue = "e2e-edit-\(UUID().uuidString.prefix(6).lowercased())"
+        try await prepare(queue, body: "state-broken")
+        defer { cleanUp(queue) }
+        let editor = try scriptedEditor("s/state-broken/state-fixed/; s/\"routing_key\" ?: ?\"\"/\"routing_key\": \"\(queue)\"/; "
+            + "s/\"body\" ?: ?\"\\{\\}\"/\"body\": \"brand-new\"/")
+        defer { try? FileManager.default.removeItem(atPath: editor) }
+        let tmux = try await TmuxSession()
+        try await tmux.shell("EDITOR=\(editor) \(warrenBinary) watch --management '\(management)' --amqp '\(amqp)' --refresh 1")
+        try await tmux.waitFor("RabbitMQ in the header", timeout: 20) { $0.contains("RabbitMQ") && $0.contains("● live") }
+        try await tmux.keys("/")
+        try await tmux.type(queue)
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("the queue's row") { $0.components(separatedBy: queue).count > 2 }
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("state-broken", timeout: 15)
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("Message 1 of")
+        try await tmux.keys("e")
+        let dialog = try await tmux.waitFor("Resend the edited message", timeout: 15)
+        #expect(dialog.contains("would reach: \(queue)"), "the route preview: \(dialog)")
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("resent to exchange '(default)' key '\(queue)'", timeout: 15)
+        let resent = try await bodies(queue)
+        #expect(resent.contains("state-fixed") && !resent.contains("state-broken"), "\(resent)")
+
+        try await tmux.keys("n")
+        let compose = try await tmux.waitFor("Publish a new message", timeout: 15)
+        #expect(compose.contains("would reach: \(queue)"), "\(compose)")
+        try await tmux.keys("Enter")
+        try await tmux.waitFor("published to exchange '(default)' key '\(queue)': confirmed and routed", timeout: 15)
+        #expect(try await bodies(queue).contains("brand-new"))
+        try await tmux.keys("q")
+        try await tmux.waitFor("WARREN-EXIT=0")
+    }
+
     @Test func readonlyShowsInTheHeaderAndRefusesPurge() async throws {
         let tmux = try await TmuxSession(width: 100, height: 30)
         try await tmux.shell("\(warrenBinary) watch --management '\(management)' --readonly")

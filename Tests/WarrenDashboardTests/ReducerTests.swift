@@ -268,4 +268,34 @@ import WarrenMonitor
         let rendered = Dashboard.render(state, theme: .default, width: 160, height: 48).text
         #expect(rendered.contains("filter queue=orders reason=rejected: 1 of 3"))
     }
+
+    @Test func editThenPreviewThenSend() throws {
+        var state = try sampleState(width: 160, height: 48)
+        let dlq = QueueID(name: "orders.dlq")
+        state.screen = .message(dlq, index: 0)
+        state.press(.character("e"))
+        #expect(state.status == "no message selected: peek (p) first", "a message without its digest cannot be found again")
+        state.peeks[dlq]!.messages[0].bodyDigest = 42
+        #expect(state.press(.character("e")) == [.prepareEdit(dlq, digest: 42, messageID: "m-1", within: 101)])
+        let session = EditSession(queue: dlq, digest: 42, messageID: "m-1", within: 101, vhost: "/", path: "/tmp/m.json",
+                                  original: "{}")
+        #expect(state.handle(.editReady(session)) == [.openEditor(session)])
+        _ = state.handle(.edited(session, .success("{}")))
+        #expect(state.status == "unchanged: nothing sent" && state.compose == nil)
+        _ = state.handle(.edited(session, .success(#"{"bdy": "x"}"#)))
+        #expect(state.status?.hasPrefix("not sent: the edited message is not valid (unknown key 'bdy'") == true)
+        _ = state.handle(.edited(session, .success(#"{"exchange": "", "routing_key": "orders", "body": "fixed"}"#)))
+        let dialog = try #require(state.compose)
+        #expect(dialog.preview?.queues == [QueueID(name: "orders")])
+        let sent = ExportedMessage(routingKey: "orders", body: Array("fixed".utf8))
+        #expect(state.press(.enter) == [.send(session, sent)])
+        #expect(state.press(.enter).isEmpty && state.press(.escape).isEmpty && state.compose?.sending == true,
+                "once sending, the dialog waits for the outcome")
+        _ = state.handle(.sent(session, .success("resent: confirmed")))
+        #expect(state.compose == nil && state.status == "resent: confirmed" && state.peeks[dlq] == nil)
+
+        state.readonly = true
+        state.press(.character("n"))
+        #expect(state.status == "read-only: publishing is disabled (--readonly)")
+    }
 }

@@ -25,6 +25,8 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case bodyMode
     case save
     case causes
+    case edit
+    case compose
 }
 
 /// Where a binding applies, for the help screen's sections.
@@ -79,6 +81,9 @@ public enum KeyBindings {
         KeyBinding([.character("b")], .bodyMode, .queue, "message body as text, JSON or hex"),
         KeyBinding([.character("c")], .causes, .queue,
                    "a DLQ's messages by cause: source, reason, error header (Enter lists a group, r replays it)"),
+        KeyBinding([.character("e")], .edit, .queue,
+                   "fix and resend the message: edit it in $EDITOR, preview, publish confirmed, then ack the original"),
+        KeyBinding([.character("n")], .compose, .everywhere, "publish a new message: write it in $EDITOR, preview, confirm"),
         KeyBinding([.character("s")], .save, .queue,
                    "save the peeked messages to a file (docs/export-format.md; edit the path, Enter)"),
     ]

@@ -29,6 +29,7 @@ public enum Dashboard {
             painter.saveDialog(queue, count: count, path: path, over: body)
         }
         if let replay = state.replay { painter.replayDialog(replay, over: body) }
+        if let compose = state.compose { painter.composeDialog(compose, over: body) }
         if state.showHelp { painter.help(over: body) }
         return painter.grid
     }
@@ -161,8 +162,8 @@ struct Painter {
         let hints: String
         switch state.screen {
         case .dashboard: hints = "? help  / filter  : command  Enter open  Tab pane  < > sort  I invert  z zoom  t theme  q quit"
-        case .queue: hints = "Esc back  j/k select  Enter message  / filter  c causes  p peek more  s save  r replay  P purge  ? help"
-        case .message: hints = "Esc back  j/k scroll  b text/json/hex  s save  ? help  q quit"
+        case .queue: hints = "Esc back  j/k select  Enter message  / filter  c causes  e edit  p peek more  s save  r replay  P purge  ? help"
+        case .message: hints = "Esc back  j/k scroll  b text/json/hex  e edit & resend  s save  ? help  q quit"
         case .causes: hints = "Esc back  j/k select  Enter list the group's messages  r replay the group  ? help  q quit"
         }
         grid.put(hints, x: 1, y: rect.y, style: style, maxWidth: rect.width - 2)

@@ -44,6 +44,38 @@ extension Painter {
                  maxWidth: inner.width)
     }
 
+    mutating func composeDialog(_ dialog: ComposeDialog, over area: Rect) {
+        let resend = dialog.session.queue != nil
+        let inner = self.dialog(resend ? "Resend the edited message" : "Publish a new message", width: 72, height: 12,
+                                over: area, key: .ok)
+        var row = inner.y
+        func line(_ text: String, _ style: CellStyle? = nil) {
+            guard row < inner.maxY else { return }
+            grid.put(text, x: inner.x, y: row, style: style ?? theme.base, maxWidth: inner.width)
+            row += 1
+        }
+        let m = dialog.message
+        line("to exchange \(m.exchange.isEmpty ? "(default)" : m.exchange), routing key '\(m.routingKey)'", theme.heading)
+        line("\(m.properties.headers?.entries.count ?? 0) headers, body \(Format.bytes(m.body.count)), "
+            + (m.properties.deliveryMode == 2 ? "persistent" : "transient"), theme.dim)
+        if let preview = dialog.preview {
+            if preview.unroutable {
+                line("would reach no queue: the broker would return it (nothing is lost)", theme.style(.warning))
+            } else {
+                line("would reach: " + preview.queues.map(\.name).joined(separator: ", "))
+            }
+            if !preview.alternates.isEmpty { line("through the alternate exchange " + preview.alternates.joined(separator: ", "), theme.dim) }
+        } else {
+            line("no route preview: the snapshot has no bindings (no management API)", theme.dim)
+        }
+        if let queue = dialog.session.queue {
+            line("after the broker confirms it, the original is acked in \(queue.name)", theme.dim)
+        }
+        row = max(row, inner.maxY - 1)
+        line(dialog.sending ? "Sending, waiting for the confirm…" : "Enter: send (with confirms)    Esc: cancel",
+             theme.style(.highlightForeground, bold: true))
+    }
+
     mutating func replayDialog(_ dialog: ReplayDialog, over area: Rect) {
         var height = 14
         if case .plan(let plan) = dialog.phase { height += min(6, plan.planWarnings.count) }

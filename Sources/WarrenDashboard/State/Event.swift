@@ -25,6 +25,13 @@ public enum Event: Sendable {
     case replayFailed(String)
     case purged(QueueID, Result<Int, MonitorError>)
     case saved(QueueID, Result<ExportReport, MonitorError>)
+    /// The message to edit is in its file: open the editor.
+    case editReady(EditSession)
+    /// The editor closed; the file's text, or why it could not be read.
+    case edited(EditSession, Result<String, MonitorError>)
+    case editFailed(String)
+    /// The edited or new message was sent (the words to show), or not.
+    case sent(EditSession, Result<String, MonitorError>)
     /// The theme in use changed (name, with any warnings about its file), or could not be loaded.
     case themeLoaded(String, warnings: [String])
     case themeFailed(String)
@@ -41,5 +48,12 @@ public enum Effect: Sendable, Hashable {
     case purge(QueueID)
     /// Export the first `count` messages of the queue (the peeked ones), those `filters` match, to a file.
     case save(QueueID, count: Int, path: String, filters: [ReplayFilter])
+    /// Fetch a peeked message whole and write it to a file to edit.
+    case prepareEdit(QueueID, digest: UInt64, messageID: String?, within: Int)
+    /// Write a new message's template to a file to edit.
+    case prepareCompose(vhost: String)
+    /// Run $EDITOR on the session's file (the run loop does: it owns the terminal).
+    case openEditor(EditSession)
+    case send(EditSession, ExportedMessage)
     case loadTheme(String)
 }

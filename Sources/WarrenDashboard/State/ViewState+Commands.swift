@@ -91,6 +91,10 @@ extension ViewState {
             return save()
         case .causes:
             return causes()
+        case .edit:
+            return editMessage()
+        case .compose:
+            return composeMessage()
         }
         return []
     }

@@ -82,6 +82,28 @@ extension ViewState {
             case .failure(let error): status = "save of \(queue) failed: \(error)"
             }
             return []
+        case .editReady(let session):
+            return [.openEditor(session)]
+        case .edited(let session, .success(let text)):
+            edited(session, text)
+            return []
+        case .edited(_, .failure(let error)):
+            status = "edit failed: \(error)"
+            return []
+        case .editFailed(let message):
+            status = message
+            return []
+        case .sent(let session, let result):
+            compose = nil
+            switch result {
+            case .success(let words):
+                status = words
+                // The original has left its queue; a stale list would still show it.
+                if let queue = session.queue { peeks[queue] = nil }
+            case .failure(let error):
+                status = "not sent: \(error)"
+            }
+            return []
         case .themeLoaded(let name, let warnings):
             themeName = name
             status = warnings.isEmpty ? "theme \(name)" : "theme \(name): \(warnings[0])"
@@ -169,6 +191,7 @@ extension ViewState {
             break
         }
         if replay != nil { return replayKey(key) }
+        if compose != nil { return composeKey(key) }
         guard let command = KeyBindings.command(for: key) else { return [] }
         if showHelp {
             switch command {

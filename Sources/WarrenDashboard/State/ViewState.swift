@@ -95,6 +95,39 @@ public struct PeekState: Sendable, Hashable {
     public var error: String?
 }
 
+/// A message being edited in $EDITOR: the file, what it held, and the original to ack after the
+/// new copy is confirmed (none for a new message).
+public struct EditSession: Sendable, Hashable {
+    public var queue: QueueID?
+    public var digest: UInt64?
+    public var messageID: String?
+    /// How far into the queue the original is looked for again.
+    public var within: Int
+    public var vhost: String
+    public var path: String
+    public var original: String
+
+    public init(queue: QueueID?, digest: UInt64?, messageID: String?, within: Int, vhost: String, path: String,
+                original: String) {
+        self.queue = queue
+        self.digest = digest
+        self.messageID = messageID
+        self.within = within
+        self.vhost = vhost
+        self.path = path
+        self.original = original
+    }
+}
+
+/// The edited message, its route and Enter to send it.
+public struct ComposeDialog: Sendable, Hashable {
+    public var session: EditSession
+    public var message: ExportedMessage
+    /// From the snapshot's bindings; nil when the snapshot has no exchanges (no management API).
+    public var preview: RoutePreview?
+    public var sending = false
+}
+
 /// A filter over a queue's peeked messages (docs/filters.md).
 public struct MessageFilterState: Sendable, Hashable {
     public var text: String
@@ -141,6 +174,7 @@ public struct ViewState: Sendable {
     public var showHelp = false
     public var helpScroll = 0
     public var replay: ReplayDialog?
+    public var compose: ComposeDialog?
     public var peeks: [QueueID: PeekState] = [:]
     public var drillSelection = 0
     /// Per queue: the filter of its peeked messages, as typed and as parsed.

@@ -24,6 +24,8 @@ public struct MessageView: Sendable, Hashable, Codable {
     /// The body as shown: pretty JSON, UTF-8 text, or hex (cut at `maximumBodyBytes`).
     public var body: String
     public var bodyTruncated: Bool
+    /// The whole body's digest (``Resend/digest(_:)``): finds this message again in its queue.
+    public var bodyDigest: UInt64?
 
     public init(index: Int, redelivered: Bool, exchange: String, routingKey: String, properties: BasicProperties,
                 body: ByteBuffer, maximumBodyBytes: Int = 64 << 10) {
@@ -35,6 +37,7 @@ public struct MessageView: Sendable, Hashable, Codable {
         headers = properties.headers?.json
         deadLetter = DeadLetterHistory(headers: properties.headers)
         bodyBytes = body.readableBytes
+        bodyDigest = Resend.digest(body.readableBytesView)
         let bytes = Array(body.readableBytesView.prefix(maximumBodyBytes))
         bodyTruncated = body.readableBytes > maximumBodyBytes
         (bodyEncoding, self.body) = Self.render(bytes, truncated: bodyTruncated, contentType: properties.contentType)
