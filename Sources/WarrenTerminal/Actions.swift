@@ -9,6 +9,8 @@ final class Actions: Sendable {
     let mailbox: Mailbox
     let poller: Poller
     private let replayTask = Mutex<Task<Void, Never>?>(nil)
+    /// Running replays by task number: they outlive their dialog.
+    private let replayTasks = Mutex<[Int: Task<Void, Never>]>([:])
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
     init(options: DashboardOptions, mailbox: Mailbox, poller: Poller) {
@@ -43,24 +45,18 @@ final class Actions: Sendable {
                     mailbox.post(.peeked(queue, .failure(error)))
                 }
             }
-        case .planReplay(let queue), .startReplay(let queue):
+        case .planReplay(let queue):
             guard let url = amqpURL(for: queue) else {
                 return mailbox.post(.replayFailed("replay needs an AMQP URL (--amqp)"))
             }
-            let dryRun: Bool
-            if case .planReplay = effect { dryRun = true } else { dryRun = false }
-            let poller = self.poller
             let management = options.source as? ManagementSource
             let filters = state.replay?.filters ?? []
             let task = Task {
                 do throws(MonitorError) {
                     var report = try await Replay.run(
                         amqpURL: url, queue: queue.name,
-                        options: ReplayOptions(target: .origin, filters: filters, dryRun: dryRun)
-                    ) { progress in
-                        if !dryRun { mailbox.post(.replay(.progress(progress))) }
-                    }
-                    if dryRun, let management {
+                        options: ReplayOptions(target: .origin, filters: filters, dryRun: true))
+                    if let management {
                         do {
                             report.planWarnings = try await ReplayPlanCheck.warnings(for: report, dlq: queue,
                                                                                      management: management)
@@ -72,11 +68,33 @@ final class Actions: Sendable {
                 } catch {
                     mailbox.post(.replayFailed(error.description))
                 }
-                if !dryRun { mailbox.post(.status(await poller.poll())) }
             }
             replayTask.withLock { $0 = task }
+        case .startReplay(let queue, let id):
+            guard let url = amqpURL(for: queue) else {
+                return mailbox.post(.taskFailed(id, "replay needs an AMQP URL (--amqp)"))
+            }
+            let poller = self.poller
+            let filters = state.replay?.filters ?? []
+            let task = Task {
+                do throws(MonitorError) {
+                    let report = try await Replay.run(
+                        amqpURL: url, queue: queue.name, options: ReplayOptions(target: .origin, filters: filters)
+                    ) { progress in
+                        mailbox.post(.task(id, .progress(progress)))
+                    }
+                    mailbox.post(.task(id, .finished(report)))
+                } catch {
+                    mailbox.post(.taskFailed(id, error.description))
+                }
+                mailbox.post(.status(await poller.poll()))
+            }
+            replayTasks.withLock { $0[id] = task }
         case .cancelReplay:
             replayTask.withLock { $0?.cancel() }
+        case .cancelTask(let id):
+            // Cancelling the task makes the replay settle its messages in flight, then report.
+            replayTasks.withLock { $0[id]?.cancel() }
         case .purge(let queue):
             guard let url = amqpURL(for: queue) else {
                 return mailbox.post(.purged(queue, .failure(.failed("purge needs an AMQP URL (--amqp)"))))
@@ -124,6 +142,7 @@ final class Actions: Sendable {
 
     func cancelAll() {
         replayTask.withLock { $0?.cancel() }
+        replayTasks.withLock { for task in $0.values { task.cancel() } }
         tasks.withLock { for task in $0 { task.cancel() } }
     }
 

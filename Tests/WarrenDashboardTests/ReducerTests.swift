@@ -101,7 +101,7 @@ import WarrenMonitor
         #expect(state.screen == .dashboard)
     }
 
-    @Test func replayPlansThenRunsAndEscCancels() throws {
+    @Test func replayPlansThenRunsAsATaskThatOutlivesItsDialog() throws {
         var state = try sampleState(width: 80, height: 24)
         let dlq = QueueID(name: "orders.dlq")
         state.press(.character(":"))
@@ -114,17 +114,35 @@ import WarrenMonitor
         plan.perTarget = ["queue:orders": 3]
         _ = state.handle(.replay(.finished(try makeReport(plan, dryRun: true))))
         guard case .plan = state.replay?.phase else { Issue.record("no plan"); return }
-        #expect(state.press(.enter) == [.startReplay(dlq)])
+        #expect(state.press(.enter) == [.startReplay(dlq, task: 1)])
         var progress = ReplayProgress(lengthAtStart: 3)
         progress.moved = 1
-        _ = state.handle(.replay(.progress(progress)))
+        _ = state.handle(.task(1, .progress(progress)))
         #expect(state.replay?.phase == .running(progress))
-        #expect(state.press(.escape) == [.cancelReplay])
-        #expect(state.replay?.phase == .cancelling(progress))
-        _ = state.handle(.replay(.finished(try makeReport(progress, dryRun: false, stop: .cancelled))))
-        guard case .finished = state.replay?.phase else { Issue.record("not finished"); return }
+        #expect(state.press(.escape).isEmpty, "Esc closes the dialog and the replay goes on")
+        #expect(state.replay == nil && state.tasks.first?.phase == .running(progress))
+        #expect(state.status?.contains("T lists replays") == true)
+        progress.moved = 2
+        _ = state.handle(.task(1, .progress(progress)))
+        state.press(.character("T"))
+        #expect(state.showTasks)
+        #expect(state.press(.character("x")) == [.cancelTask(1)])
+        #expect(state.tasks.first?.phase == .cancelling(progress))
+        state.press(.enter)
+        #expect(!state.showTasks && state.replay?.taskID == 1 && state.replay?.phase == .cancelling(progress))
+        _ = state.handle(.task(1, .finished(try makeReport(progress, dryRun: false, stop: .cancelled))))
+        guard case .finished = state.replay?.phase, case .finished = state.tasks.first?.phase else {
+            Issue.record("not finished")
+            return
+        }
         state.press(.escape)
-        #expect(state.replay == nil)
+        #expect(state.replay == nil && state.tasks.count == 1)
+
+        // A second replay runs beside the first, with its own number; x in its dialog cancels it.
+        state.press(.character("r"))
+        _ = state.handle(.replay(.finished(try makeReport(plan, dryRun: true))))
+        #expect(state.press(.enter) == [.startReplay(dlq, task: 2)])
+        #expect(state.press(.character("x")) == [.cancelTask(2)])
     }
 
     @Test func purgeNeedsTheExactName() throws {
@@ -234,7 +252,7 @@ import WarrenMonitor
         _ = state.handle(.replay(.finished(report)))
         #expect(state.press(.enter).isEmpty)
         #expect(state.replay?.confirming == true)
-        #expect(state.press(.enter) == [.startReplay(dlq)])
+        #expect(state.press(.enter) == [.startReplay(dlq, task: 1)])
     }
 
     @Test func filterGroupAndReplayAGroup() throws {

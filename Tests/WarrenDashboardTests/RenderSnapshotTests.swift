@@ -112,7 +112,7 @@ import WarrenMonitor
             progress.moved = 20
             progress.skipped = 1
             progress.rate = 10
-            _ = state.handle(.replay(.progress(progress)))
+            _ = state.handle(.task(1, .progress(progress)))
         }
     }
 
@@ -129,7 +129,23 @@ import WarrenMonitor
             state.press(.enter)
             var done = plan
             done.moved = 42
-            _ = state.handle(.replay(.finished(try makeReport(done, dryRun: false))))
+            _ = state.handle(.task(1, .finished(try makeReport(done, dryRun: false))))
+        }
+    }
+
+    @Test func replayTasks() throws {
+        try render("replay-tasks") { state in
+            state.press(.character(":"))
+            state.type("dlq")
+            state.press(.enter, .character("r"))
+            _ = state.handle(.replay(.finished(try makeReport(ReplayProgress(lengthAtStart: 42), dryRun: true))))
+            state.press(.enter, .escape)
+            var progress = ReplayProgress(lengthAtStart: 42)
+            progress.seen = 21
+            progress.moved = 20
+            progress.rate = 10
+            _ = state.handle(.task(1, .progress(progress)))
+            state.press(.character("T"))
         }
     }
 

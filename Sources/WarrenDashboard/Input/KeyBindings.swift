@@ -27,6 +27,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case causes
     case edit
     case compose
+    case tasks
 }
 
 /// Where a binding applies, for the help screen's sections.
@@ -76,13 +77,16 @@ public enum KeyBindings {
         KeyBinding([.enter], .open, .lists, "open: a queue's details and messages, or a message"),
         KeyBinding([.character("t")], .cycleTheme, .everywhere, "next theme"),
         KeyBinding([.character("p")], .peek, .queue, "peek at (more of) the queue's messages"),
-        KeyBinding([.character("r")], .replay, .queue, "replay a dead-letter queue: plan, confirm, progress"),
+        KeyBinding([.character("r")], .replay, .queue,
+                   "replay a dead-letter queue: plan, confirm, progress (Esc leaves it running, x cancels it)"),
         KeyBinding([.character("P")], .purge, .queue, "purge the queue (type its name to confirm)"),
         KeyBinding([.character("b")], .bodyMode, .queue, "message body as text, JSON or hex"),
         KeyBinding([.character("c")], .causes, .queue,
                    "a DLQ's messages by cause: source, reason, error header (Enter lists a group, r replays it)"),
         KeyBinding([.character("e")], .edit, .queue,
                    "fix and resend the message: edit it in $EDITOR, preview, publish confirmed, then ack the original"),
+        KeyBinding([.character("T")], .tasks, .everywhere,
+                   "replays started here, running and finished (x cancels one, Enter shows it)"),
         KeyBinding([.character("n")], .compose, .everywhere, "publish a new message: write it in $EDITOR, preview, confirm"),
         KeyBinding([.character("s")], .save, .queue,
                    "save the peeked messages to a file (docs/export-format.md; edit the path, Enter)"),

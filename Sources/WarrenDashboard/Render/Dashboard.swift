@@ -30,6 +30,7 @@ public enum Dashboard {
         }
         if let replay = state.replay { painter.replayDialog(replay, over: body) }
         if let compose = state.compose { painter.composeDialog(compose, over: body) }
+        if state.showTasks { painter.tasksDialog(over: body) }
         if state.showHelp { painter.help(over: body) }
         return painter.grid
     }

@@ -44,6 +44,39 @@ extension Painter {
                  maxWidth: inner.width)
     }
 
+    /// `T`: the replays started here, newest last.
+    mutating func tasksDialog(over area: Rect) {
+        let tasks = state.tasks
+        let inner = dialog("Replays", width: 76, height: max(6, min(area.height - 2, tasks.count + 4)), over: area,
+                           key: .deadLetter)
+        var row = inner.y
+        if tasks.isEmpty {
+            grid.put("none started yet: r on a dead-letter queue", x: inner.x, y: row, style: theme.dim)
+        }
+        let visible = max(1, inner.height - 2)
+        let selection = min(state.taskSelection, max(0, tasks.count - 1))
+        let offset = selection >= visible ? selection - visible + 1 : 0
+        for (index, task) in tasks.enumerated().dropFirst(offset).prefix(visible) {
+            let style = index == selection ? theme.selected : theme.base
+            if index == selection { grid.fill(Rect(x: inner.x, y: row, width: inner.width, height: 1), style: style) }
+            let what: String
+            switch task.phase {
+            case .running(let p): what = "running: \(p.moved) moved, \(p.remaining) to go, \(Int(p.rate))/s"
+            case .cancelling(let p): what = "stopping: \(p.moved) moved, settling the rest"
+            case .finished(let report):
+                what = "done: \(report.progress.moved) moved, \(report.progress.returned + report.progress.failed + report.progress.skipped) left"
+            case .failed(let message): what = "failed: \(message)"
+            case .planning, .plan: what = "planning"
+            }
+            let only = task.filters.isEmpty ? "" : " [\(task.filters.map(\.description).joined(separator: " "))]"
+            grid.put("\(task.id). \(task.queue.name)\(only) → origin  \(what)", x: inner.x, y: row, style: style,
+                     maxWidth: inner.width)
+            row += 1
+        }
+        grid.put("j/k select   x cancel   Enter show   Esc close", x: inner.x, y: inner.maxY - 1,
+                 style: theme.style(.highlightForeground, bold: true), maxWidth: inner.width)
+    }
+
     mutating func composeDialog(_ dialog: ComposeDialog, over area: Rect) {
         let resend = dialog.session.queue != nil
         let inner = self.dialog(resend ? "Resend the edited message" : "Publish a new message", width: 72, height: 12,
@@ -124,7 +157,8 @@ extension Painter {
             if case .cancelling = dialog.phase {
                 line("Stopping: settling the messages in flight…", theme.style(.warning))
             } else {
-                line("Esc: stop safely (the rest stay in the DLQ)", theme.style(.highlightForeground, bold: true))
+                line("x: stop safely (the rest stay in the DLQ)    Esc: close, it goes on",
+                     theme.style(.highlightForeground, bold: true))
             }
         case .finished(let report):
             line(report.complete ? "Done" : "Done, with messages left in the queue", theme.heading)

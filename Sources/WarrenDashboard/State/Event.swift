@@ -23,6 +23,9 @@ public enum Event: Sendable {
     /// Progress or the end of the replay dialog's dry run or real run.
     case replay(ReplayEvent)
     case replayFailed(String)
+    /// Progress or the end of a running replay task.
+    case task(Int, ReplayEvent)
+    case taskFailed(Int, String)
     case purged(QueueID, Result<Int, MonitorError>)
     case saved(QueueID, Result<ExportReport, MonitorError>)
     /// The message to edit is in its file: open the editor.
@@ -43,8 +46,12 @@ public enum Effect: Sendable, Hashable {
     case peek(QueueID, count: Int)
     /// A dry run of a replay to origin, for the plan.
     case planReplay(QueueID)
-    case startReplay(QueueID)
+    /// Run the dialog's replay as task `task`.
+    case startReplay(QueueID, task: Int)
+    /// Stop the dialog's dry run.
     case cancelReplay
+    /// Stop a running replay task (the messages in flight are settled first).
+    case cancelTask(Int)
     case purge(QueueID)
     /// Export the first `count` messages of the queue (the peeked ones), those `filters` match, to a file.
     case save(QueueID, count: Int, path: String, filters: [ReplayFilter])

@@ -95,6 +95,8 @@ extension ViewState {
             return editMessage()
         case .compose:
             return composeMessage()
+        case .tasks:
+            toggleTasks()
         }
         return []
     }

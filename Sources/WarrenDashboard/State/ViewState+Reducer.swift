@@ -50,15 +50,6 @@ extension ViewState {
                 _ = progress
             case (.finished(let report), .planning):
                 dialog.phase = .plan(report)
-            case (.progress(let progress), .running):
-                dialog.phase = .running(progress)
-            case (.progress(let progress), .cancelling):
-                dialog.phase = .cancelling(progress)
-            case (.finished(let report), _):
-                dialog.phase = .finished(report)
-                // What was peeked has moved; a stale list would show messages no longer there.
-                peeks[dialog.queue] = nil
-                status = "replay of \(dialog.queue): \(report.progress.moved) moved (\(report.stop.explanation))"
             default:
                 break
             }
@@ -66,6 +57,13 @@ extension ViewState {
             return []
         case .replayFailed(let message):
             replay?.phase = .failed(message)
+            return []
+        case .task(let id, let replayEvent):
+            taskEvent(id, replayEvent)
+            return []
+        case .taskFailed(let id, let message):
+            updateTask(id) { $0.phase = .failed(message) }
+            status = "replay failed: \(message)"
             return []
         case .purged(let queue, let result):
             switch result {
@@ -191,6 +189,7 @@ extension ViewState {
             break
         }
         if replay != nil { return replayKey(key) }
+        if showTasks { return tasksKey(key) }
         if compose != nil { return composeKey(key) }
         guard let command = KeyBindings.command(for: key) else { return [] }
         if showHelp {
@@ -230,28 +229,4 @@ extension ViewState {
         return []
     }
 
-    private mutating func replayKey(_ key: Key) -> [Effect] {
-        guard let dialog = replay else { return [] }
-        switch (key, dialog.phase) {
-        case (.enter, .plan(let plan)), (.character("y"), .plan(let plan)):
-            if !plan.planWarnings.isEmpty && !dialog.confirming {
-                replay?.confirming = true
-                return []
-            }
-            replay?.phase = .running(ReplayProgress(lengthAtStart: 0))
-            return [.startReplay(dialog.queue)]
-        case (.escape, .running(let progress)), (.character("q"), .running(let progress)):
-            replay?.phase = .cancelling(progress)
-            return [.cancelReplay]
-        case (.escape, .planning):
-            replay = nil
-            return [.cancelReplay]
-        case (.escape, .plan), (.escape, .finished), (.enter, .finished), (.escape, .failed), (.enter, .failed),
-             (.character("q"), .plan), (.character("q"), .finished), (.character("q"), .failed):
-            replay = nil
-            return []
-        default:
-            return []
-        }
-    }
 }

@@ -79,11 +79,30 @@ public struct ReplayDialog: Sendable, Hashable {
     public var confirming = false
     /// Only the messages these match (a cause group, or the queue view's filter).
     public var filters: [ReplayFilter]
+    /// The task running this replay, once it runs.
+    public var taskID: Int?
 
     public init(queue: QueueID, phase: ReplayPhase, filters: [ReplayFilter] = []) {
         self.queue = queue
         self.phase = phase
         self.filters = filters
+    }
+}
+
+/// A replay started from the dashboard: it runs on when its dialog closes.
+public struct ReplayTask: Sendable, Hashable {
+    public var id: Int
+    public var queue: QueueID
+    public var filters: [ReplayFilter]
+    /// running, cancelling, finished or failed.
+    public var phase: ReplayPhase
+    public var startedAt: Date
+
+    public var isRunning: Bool {
+        switch phase {
+        case .running, .cancelling, .planning, .plan: return true
+        case .finished, .failed: return false
+        }
     }
 }
 
@@ -175,6 +194,11 @@ public struct ViewState: Sendable {
     public var helpScroll = 0
     public var replay: ReplayDialog?
     public var compose: ComposeDialog?
+    /// Replays started here, oldest first.
+    public var tasks: [ReplayTask] = []
+    /// The task list is open (`T`), with this row selected.
+    public var showTasks = false
+    public var taskSelection = 0
     public var peeks: [QueueID: PeekState] = [:]
     public var drillSelection = 0
     /// Per queue: the filter of its peeked messages, as typed and as parsed.
