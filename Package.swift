@@ -116,6 +116,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The parsers as libFuzzer targets (scripts/fuzz); a plain build replays a corpus.
+        .target(name: "CWarrenFuzz"),
+        .executableTarget(
+            name: "WarrenFuzz",
+            dependencies: [
+                "CWarrenFuzz",
+                "WarrenWire",
+                "WarrenMonitor",
+                "WarrenDashboard",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "WarrenWireTests",
             dependencies: [

@@ -221,6 +221,9 @@ struct ExportProperties: Codable {
             if let entries = try? c.required(ExportTable.self, "headers") {
                 p.headers = entries.table
             } else if let object = try? c.required([String: JSON].self, "headers") {
+                if let long = object.keys.first(where: { $0.utf8.count > 255 }) {
+                    throw c.corrupted("headers", "header name '\(long.prefix(20))…' is longer than 255 bytes")
+                }
                 p.headers = FieldTable(object.sorted { $0.key < $1.key }.map { ($0.key, MessageView.fieldValue($0.value)) })
             } else {
                 p.headers = try c.required(ExportTable.self, "headers").table

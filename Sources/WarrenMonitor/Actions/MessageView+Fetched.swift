@@ -6,7 +6,7 @@ extension MessageView {
     /// A message as a management API's get or peek returns it (`payload` in base64 or as a string,
     /// `properties` with `headers`). Header values come back as JSON, so their AMQP types are
     /// inferred: whole numbers as long, other numbers as double, objects as tables.
-    init(index: Int, fetched json: JSON) {
+    public init(index: Int, fetched json: JSON) {
         let payload = json["payload"]?.string ?? ""
         let bytes: [UInt8]
         if json["payload_encoding"]?.string == "base64" {

@@ -125,6 +125,8 @@ struct ExportFormatTests {
         (#"{"properties":{"headers":[{"name":"a","type":"b","value":200}]}}"#, "line 7: properties.headers[0].value:"),
         (#"{"properties":{"headers":[{"name":"a","type":"l"}]}}"#, "missing 'value'"),
         (#"{"properties":{"headers":[{"type":"l","value":1}]}}"#, "missing 'name'"),
+        // Found by scripts/fuzz: a plain-object header name over 255 bytes was taken, then not written back.
+        ("{\"properties\":{\"headers\":{\"" + String(repeating: "é", count: 200) + "\":1}}}", "longer than 255 bytes"),
     ])
     func badLinesSayWhatAndWhere(line: String, expected: String) {
         do {
