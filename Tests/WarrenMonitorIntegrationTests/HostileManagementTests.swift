@@ -27,6 +27,7 @@ struct HostileManagementTests {
             #expect(status.consecutiveFailures == attempt)
             #expect(!error.description.contains("\n"), "one line for the status bar: \(error)")
             #expect(error.description.count < 400, "short enough for a status bar: \(error)")
+            if mode == .huge { #expect(error.description.contains("larger than 512 MiB"), "\(error)") }
         }
     }
 

@@ -57,8 +57,45 @@ public struct HTTPClientTransport: ManagementTransport {
         http.method = request.method
         http.headers.add(name: "Authorization", value: request.authorization)
         http.headers.add(name: "Accept", value: "application/json")
-        let response = try await client.execute(http, timeout: timeout)
-        let body = try await response.body.collect(upTo: Self.maximumBody)
-        return ManagementResponse(status: response.status, body: body)
+        // AsyncHTTPClient's deadline covers the response head only: a server that sends headers
+        // and then stalls held `warren queues` for as long as it liked. The body gets the time
+        // the head left over.
+        let deadline = NIODeadline.now() + timeout
+        let response = try await client.execute(http, deadline: deadline)
+        let maximum = Self.maximumBody
+        return try await withThrowingTaskGroup(of: ManagementResponse?.self) { group in
+            group.addTask {
+                do {
+                    return ManagementResponse(status: response.status, body: try await response.body.collect(upTo: maximum))
+                } catch is NIOTooManyBytesError {
+                    throw ManagementTransportError.bodyTooLarge(limit: maximum)
+                }
+            }
+            group.addTask {
+                let left = deadline - NIODeadline.now()
+                try await Task.sleep(nanoseconds: UInt64(max(left.nanoseconds, 0)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                throw ManagementTransportError.bodyTimedOut(after: timeout)
+            }
+            return response
+        }
+    }
+}
+
+public enum ManagementTransportError: Error, CustomStringConvertible {
+    /// The response declared or sent more than ``HTTPClientTransport/maximumBody``.
+    case bodyTooLarge(limit: Int)
+    /// Headers came, the rest of the body did not within the request's timeout.
+    case bodyTimedOut(after: TimeAmount)
+
+    public var description: String {
+        switch self {
+        case .bodyTooLarge(let limit): "the response is larger than \(limit >> 20) MiB, more than Warren reads"
+        case .bodyTimedOut(let after):
+            "the response stalled: its body did not arrive within \(Double(after.nanoseconds) / 1e9) s"
+        }
     }
 }
