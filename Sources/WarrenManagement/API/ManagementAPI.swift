@@ -68,15 +68,18 @@ final class ManagementAPI: Sendable {
 
     /// Runs a change on the broker's loop, turning its refusals into RabbitMQ's HTTP errors.
     func operate<T: Sendable>(
-        _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
+        as user: String? = nil, _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
     ) async throws(RequestError) -> T {
         do {
-            return try await broker.withOperations(body)
+            return try await broker.withOperations(as: user, body)
         } catch let error as ManagementError {
             switch error.kind {
             case .notFound: throw RequestError(status: 404, error: "not_found", reason: "NOT_FOUND - " + error.reason)
             case .badRequest: throw .badRequest(error.reason)
             case .accessRefused: throw RequestError(status: 403, error: "access_refused", reason: error.reason)
+            case .notAuthorised: throw RequestError(status: 401, error: "not_authorised", reason: error.reason)
+            case .objectNotFound: throw .notFound
+            case .notFoundExplained: throw RequestError(status: 404, error: "not_found", reason: error.reason)
             case .locked: throw RequestError(status: 405, error: "resource_locked", reason: error.reason)
             }
         } catch {
