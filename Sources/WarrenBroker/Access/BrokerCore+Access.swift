@@ -7,6 +7,11 @@ extension BrokerCore {
         case queue, exchange
     }
 
+    /// RabbitMQ's impersonator tag: the user may publish with another user's `user_id`.
+    func isImpersonator(_ user: String) -> Bool {
+        configuration.users.first { $0.name == user }?.tags.contains(UserTag.impersonator) ?? false
+    }
+
     func permission(user: String, vhost: String) -> Permission? {
         configuration.permissions?.first { $0.user == user && $0.vhost == vhost }
     }

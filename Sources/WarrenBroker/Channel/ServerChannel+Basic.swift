@@ -12,7 +12,8 @@ extension ServerChannel {
             throw .accessRefused("cannot publish to internal exchange '\(exchange.name)' in vhost '\(vhost.name)'")
         }
         try authorizeTopic(exchange, routingKey: publish.routingKey, .write)
-        if let userID = header.properties.userID, userID != connection.username {
+        if let userID = header.properties.userID, userID != connection.username,
+           !connection.broker.isImpersonator(connection.username) {
             throw .precondition("user_id property set to '\(userID)' but authenticated user was '\(connection.username)'")
         }
         if publish.routingKey != lastRoutingKey { lastRoutingKey = publish.routingKey }

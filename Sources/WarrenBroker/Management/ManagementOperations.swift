@@ -60,16 +60,31 @@ package struct ManagementOperations {
     /// nil for the broker's own changes (a definitions import), which check none.
     let actor: String?
 
-    /// A permission check; refusals carry the AMQP reply text when `detailed` (RabbitMQ's
-    /// management API reports it for gets and publishes, and "Access refused." for the rest).
+    /// How RabbitMQ's management API reports a refused permission: "Access refused." for what
+    /// it runs as a direct request, the AMQP text for a get, and a 400 carrying the code and
+    /// text for a publish (whose refusal closes the channel afterwards).
+    enum Refusal {
+        case accessRefused, detailed, badRequest
+
+        func error(_ refusal: BrokerError) -> ManagementError {
+            switch self {
+            case .accessRefused: ManagementError(.accessRefused, "")
+            case .detailed: ManagementError(.notAuthorised, refusal.replyText)
+            case .badRequest: ManagementError(.badRequest, "\(refusal.code.rawValue) \(refusal.replyText)")
+            }
+        }
+    }
+
+    /// A permission check of the acting user (none without one).
     func authorize(
-        _ vhost: String, _ kind: BrokerCore.ResourceKind, _ name: String, _ access: Access, detailed: Bool = false
+        _ vhost: String, _ kind: BrokerCore.ResourceKind, _ name: String, _ access: Access,
+        refusal: Refusal = .accessRefused
     ) throws(ManagementError) {
         guard let actor else { return }
         do {
             try core.checkAccess(user: actor, vhost: vhost, kind, name, access)
         } catch {
-            throw detailed ? ManagementError(.notAuthorised, error.replyText) : ManagementError(.accessRefused, "")
+            throw refusal.error(error)
         }
     }
 
@@ -211,6 +226,22 @@ package struct ManagementOperations {
         let destination = binding.destination
         try authorize(vhost, destination.isQueue ? .queue : .exchange, destination.name, .write)
         try authorize(vhost, .exchange, binding.source, .read)
+        if let source = core.vhosts[vhost]?.exchanges[binding.source] {
+            try authorizeTopic(vhost, source, routingKey: binding.routingKey, .read)
+        }
+    }
+
+    /// Topic permissions, for the acting user (none are checked without one).
+    private func authorizeTopic(
+        _ vhost: String, _ exchange: Exchange, routingKey: String, _ access: Access,
+        refusal: Refusal = .accessRefused
+    ) throws(ManagementError) {
+        guard let actor else { return }
+        do {
+            try core.checkTopicAccess(user: actor, vhost: vhost, exchange: exchange, routingKey: routingKey, access)
+        } catch {
+            throw refusal.error(error)
+        }
     }
 
     /// Publishes as a client would (without confirms); returns whether any queue took it.
@@ -218,10 +249,11 @@ package struct ManagementOperations {
         vhost: String, exchange name: String, routingKey: String, properties: BasicProperties, body: ByteBuffer
     ) throws(ManagementError) -> Bool {
         let host = try self.vhost(vhost)
-        try authorize(vhost, .exchange, name, .write, detailed: true)
+        try authorize(vhost, .exchange, name, .write, refusal: .badRequest)
         guard let exchange = host.exchanges[name] else {
             throw ManagementError(.notFound, "no exchange '\(name)' in vhost '\(vhost)'")
         }
+        try authorizeTopic(vhost, exchange, routingKey: routingKey, .write, refusal: .badRequest)
         let message = Message.make(exchange: name, routingKey: routingKey, properties: properties, body: body)
         exchange.publishedIn += 1
         let queues = host.route(exchange, routingKey: routingKey, headers: properties.headers)
@@ -240,7 +272,7 @@ package struct ManagementOperations {
         -> [FetchedMessage]
     {
         _ = try self.vhost(vhost)
-        try authorize(vhost, .queue, name, .read, detailed: true)
+        try authorize(vhost, .queue, name, .read, refusal: .detailed)
         let queue = try self.queue(vhost, name)
         if case .peek = mode {
             return queue.peek(count).map {

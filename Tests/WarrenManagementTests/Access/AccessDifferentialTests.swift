@@ -95,6 +95,32 @@ struct AccessDifferentialTests {
         AccessTranscript.expectSame(results)
     }
 
+    /// user_id must be the user's own name, unless they are tagged impersonator.
+    @Test func impersonation() async throws {
+        let results = try await AccessSide.both { side, s in
+            var t = AccessTranscript(suffix: s)
+            for (user, tag) in [("acc-plain\(s)", ""), ("acc-imp\(s)", "impersonator")] {
+                try await side.createUser(user, tags: tag)
+                try await side.setPermissions(user, configure: ".*", write: ".*", read: ".*")
+                let connection = try await AMQPConnection.connect(to: side.amqpURL(user, "pw"))
+                var delivered = "nothing"
+                await t.attempt("\(tag.isEmpty ? "plain" : tag) publishes as someone else", on: connection) { ch in
+                    try await ch.queueDeclare("acc-own-i\(s)", exclusive: true)
+                    // Confirmed, so the message is in the queue when the get asks.
+                    _ = try await ch.publishConfirmed(ByteBuffer(string: "m"), routingKey: "acc-own-i\(s)",
+                                                      properties: BasicProperties(userID: "someone-else"))
+                    let got = try await ch.get("acc-own-i\(s)", noAck: true)
+                    delivered = got?.message.properties.userID ?? "no user_id"
+                }
+                t.record("delivered: \(delivered)")
+                try? await connection.close()
+            }
+            try await side.deleteUsers(["acc-plain\(s)", "acc-imp\(s)"])
+            return t.lines
+        }
+        AccessTranscript.expectSame(results)
+    }
+
     @Test func topicPermissions() async throws {
         let results = try await AccessSide.both { side, s in
             var t = AccessTranscript(suffix: s)
@@ -128,6 +154,16 @@ struct AccessDifferentialTests {
                 await t.attempt(label, on: app, step)
             }
             t.record("topic permissions: " + (try await side.adminJSON("GET", "/api/topic-permissions/%2F/acc-top\(s)")))
+            // The same rules through the management API.
+            try await side.createUser("acc-topm\(s)", tags: "management")
+            try await side.setPermissions("acc-topm\(s)", configure: ".*", write: ".*", read: ".*")
+            try await side.setTopicPermissions("acc-topm\(s)", exchange: "amq.topic", write: "^allowed\\.", read: "^allowed\\.")
+            for key in ["allowed.one", "denied.one"] {
+                let body = #"{"routing_key":"\#(key)","payload":"m","payload_encoding":"string","properties":{}}"#
+                t.record("management publish \(key)", try await side.request(
+                    "POST", "/api/exchanges/%2F/amq.topic/publish", body: body, as: "acc-topm\(s)", password: "pw"))
+            }
+            try await side.deleteUsers(["acc-topm\(s)"])
             try? await app.close()
             try await side.deleteUsers(["acc-top\(s)"])
             return t.lines

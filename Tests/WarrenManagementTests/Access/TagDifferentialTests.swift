@@ -125,6 +125,8 @@ struct TagDifferentialTests {
             ("DELETE", "/api/queues/%2F/acc-own-m\(s)", nil),
             ("PUT", "/api/exchanges/%2F/acc-other-x\(s)", #"{"type":"direct"}"#),
             ("POST", "/api/bindings/%2F/e/amq.direct/q/acc-tag-q\(s)", #"{"routing_key":"k"}"#),
+            ("POST", "/api/exchanges/%2F/amq.default/publish",
+             #"{"routing_key":"acc-tag-q\#(s)","payload":"m","payload_encoding":"string","properties":{}}"#),
         ]
     }
 
