@@ -35,9 +35,12 @@ final class BrokerCore {
     var persistence: Persistence?
     /// What queued messages cost in RAM, and where queues page them out to.
     let pager: Pager
+    /// Compiled permission patterns.
+    let patterns = PatternMatcher()
 
     init(configuration: BrokerConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration
+        self.configuration.permissions = configuration.resolvedPermissions
         self.eventLoop = eventLoop
         pager = Pager(store: PagingStore(base: configuration.dataDirectory), limit: configuration.memoryLimit)
         diskFree = Self.freeDiskSpace(diskPath)

@@ -29,12 +29,28 @@ public struct BrokerConfiguration: Sendable {
         }
 
         public func hasPassword(_ password: String) -> Bool { passwordHash.matches(password) }
+
+        /// RabbitMQ's `is_admin`.
+        public var isAdministrator: Bool { tags.contains(UserTag.administrator) }
+        /// RabbitMQ's `is_monitor`: monitoring or administrator.
+        public var isMonitor: Bool { isAdministrator || tags.contains(UserTag.monitoring) }
+        /// RabbitMQ's `is_policymaker`: policymaker or administrator.
+        public var isPolicymaker: Bool { isAdministrator || tags.contains(UserTag.policymaker) }
+        /// Whether the user may log in to the management API at all.
+        public var isManagementUser: Bool { tags.contains(where: UserTag.managementTags.contains) }
     }
 
     public var host: String
     /// 0 picks a free port; ``Broker/amqpPort`` tells which.
     public var amqpPort: Int
     public var users: [User]
+    /// Who may do what in which vhost. nil (the default) gives every user in `users` full
+    /// permissions on every vhost in `virtualHosts`, as the broker behaved before it had
+    /// permissions; the broker resolves it when it starts. Users added later (the management API)
+    /// get none until they are granted some, as in RabbitMQ.
+    public var permissions: [Permission]?
+    /// Topic permissions; a user with none for an exchange may use every routing key on it.
+    public var topicPermissions: [TopicPermission] = []
     /// Users in `users` that are RabbitMQ's `default_user`: created in a fresh data directory
     /// only. Once the directory has definitions they are as the definitions say, so deleting
     /// guest or changing its password lasts. Other users in `users` are set at every start.
@@ -82,6 +98,11 @@ public struct BrokerConfiguration: Sendable {
         self.maximumMessageSize = maximumMessageSize
         self.clusterName = clusterName
         self.memoryLimit = memoryLimit ?? Self.defaultMemoryLimit
+    }
+
+    /// `permissions`, or for nil full permissions for every user on every vhost.
+    public var resolvedPermissions: [Permission] {
+        permissions ?? users.flatMap { user in virtualHosts.map { Permission(user: user.name, vhost: $0) } }
     }
 
     /// 40% of physical memory.

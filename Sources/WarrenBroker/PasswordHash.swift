@@ -29,6 +29,10 @@ public struct PasswordHash: Sendable, Hashable {
 
     public var base64: String { Data(bytes).base64EncodedString() }
 
+    /// A hash no password matches, checked for users that do not exist so that logging in as
+    /// one costs what a wrong password does.
+    static let timingDecoy = PasswordHash(password: UUID().uuidString)
+
     public func matches(_ password: String) -> Bool {
         guard bytes.count == 36 else { return false }
         let expected = Self.digest(salt: bytes[0..<4], password)

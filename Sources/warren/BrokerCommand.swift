@@ -13,8 +13,11 @@ struct BrokerCommand: AsyncParsableCommand {
             and bindings and persistent messages in durable queues survive restarts and crashes, and \
             publisher confirms for those messages are sent only once they are fsynced. Under memory pressure \
             queues page messages out of RAM (alpha, beta, gamma, delta, as RabbitMQ's classic queues do), into \
-            DATA-DIR/paging or a temporary directory. The user guest:guest exists and, as in RabbitMQ, may only \
-            connect from loopback; --user adds users that may connect from anywhere.
+            DATA-DIR/paging or a temporary directory. The user guest:guest exists and, as in RabbitMQ, is an \
+            administrator that may only connect from loopback; --user adds users that may connect from anywhere, \
+            with the tags given after a second colon (none without: such a user may use AMQP but not the \
+            management API). Every user given here has full permissions (configure, write, read: .*) on / and \
+            on each --vhost.
             """
     )
 
@@ -27,7 +30,9 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.")
     var bind: String = "127.0.0.1"
 
-    @Option(name: .long, help: ArgumentHelp("A user as NAME:PASSWORD (repeatable).", valueName: "name:password"))
+    @Option(name: .long, help: ArgumentHelp(
+        "A user as NAME:PASSWORD or NAME:PASSWORD:TAGS, tags separated by commas (administrator, monitoring, policymaker, management, impersonator); none if omitted. A password with a colon needs the tags part, even empty (NAME:PA:SS:). Repeatable.",
+        valueName: "name:password[:tags]"))
     var user: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("A virtual host besides / (repeatable).", valueName: "name"))
@@ -54,7 +59,7 @@ struct BrokerCommand: AsyncParsableCommand {
             throw ValidationError("--management-port must be 0 to 65535")
         }
         for entry in user where !entry.contains(":") || entry.hasPrefix(":") {
-            throw ValidationError("--user takes NAME:PASSWORD, got '\(entry)'")
+            throw ValidationError("--user takes NAME:PASSWORD[:TAGS], got '\(entry)'")
         }
         if let memoryLimit, parseSize(memoryLimit) == nil {
             throw ValidationError("--memory-limit takes a size such as 64MiB, 1GB or 1048576, got '\(memoryLimit)'")
@@ -64,16 +69,34 @@ struct BrokerCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        var users = [BrokerConfiguration.User(name: "guest", password: "guest", loopbackOnly: true)]
-        for entry in user {
-            let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            users.removeAll { $0.name == String(parts[0]) }
-            users.append(.init(name: String(parts[0]), password: String(parts[1])))
+    /// NAME:PASSWORD or NAME:PASSWORD:TAGS; the tags are after the last colon, so a password
+    /// with a colon in it is given with a tags part, even an empty one.
+    static func parseUser(_ entry: String) -> BrokerConfiguration.User {
+        let colon = entry.firstIndex(of: ":")!
+        let name = String(entry[..<colon])
+        var password = String(entry[entry.index(after: colon)...])
+        var tags: [String] = []
+        if let last = password.lastIndex(of: ":") {
+            tags = password[password.index(after: last)...].split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            password = String(password[..<last])
         }
+        return BrokerConfiguration.User(name: name, password: password, tags: tags)
+    }
+
+    func run() async throws {
+        var users = [BrokerConfiguration.User(name: "guest", password: "guest", loopbackOnly: true,
+                                              tags: [UserTag.administrator])]
+        for entry in user {
+            let given = Self.parseUser(entry)
+            users.removeAll { $0.name == given.name }
+            users.append(given)
+        }
+        let vhosts = ["/"] + vhost.filter { $0 != "/" }
         var configuration = BrokerConfiguration(
-            host: bind, amqpPort: amqpPort, users: users, virtualHosts: ["/"] + vhost.filter { $0 != "/" },
+            host: bind, amqpPort: amqpPort, users: users, virtualHosts: vhosts,
             memoryLimit: memoryLimit.flatMap(parseSize))
+        configuration.permissions = users.flatMap { user in vhosts.map { Permission(user: user.name, vhost: $0) } }
         configuration.dataDirectory = dataDir
         // guest is created in a fresh data directory only, as RabbitMQ's default user; a
         // `--user guest:...` sets it at every start like any other --user.

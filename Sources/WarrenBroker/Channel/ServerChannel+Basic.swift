@@ -6,11 +6,14 @@ extension ServerChannel {
     func publish(_ publish: BasicPublish, header: ContentHeader, body: ByteBuffer) throws(BrokerError) {
         if publish.immediate { throw .notImplemented("immediate=true") }
         connection.publishedDuringAlarm = connection.publishedDuringAlarm || connection.broker.alarmed
+        try authorize(.write, .exchange, publish.exchange)
         let exchange = try vhost.exchange(publish.exchange)
         if exchange.isInternal {
             throw .accessRefused("cannot publish to internal exchange '\(exchange.name)' in vhost '\(vhost.name)'")
         }
-        if let userID = header.properties.userID, userID != connection.username {
+        try authorizeTopic(exchange, routingKey: publish.routingKey, .write)
+        if let userID = header.properties.userID, userID != connection.username,
+           !connection.broker.isImpersonator(connection.username) {
             throw .precondition("user_id property set to '\(userID)' but authenticated user was '\(connection.username)'")
         }
         if publish.routingKey != lastRoutingKey { lastRoutingKey = publish.routingKey }
@@ -106,6 +109,7 @@ extension ServerChannel {
 
     func consume(_ consume: BasicConsume) throws(BrokerError) {
         if consume.queue == Self.replyToQueue { return try consumeReplies(consume) }
+        try authorize(.read, .queue, queueName(consume.queue))
         let queue = try accessibleQueue(consume.queue)
         let tag = consume.consumerTag.isEmpty ? "amq.ctag-" + ServerChannel.randomToken() : consume.consumerTag
         if consumers[tag] != nil || replyConsumer?.tag == tag {
@@ -180,6 +184,7 @@ extension ServerChannel {
     }
 
     func get(_ get: BasicGet) throws(BrokerError) {
+        try authorize(.read, .queue, queueName(get.queue))
         let queue = try accessibleQueue(get.queue)
         guard let entry = queue.get() else {
             stats.getEmpty += 1

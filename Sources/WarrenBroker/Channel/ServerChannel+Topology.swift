@@ -6,36 +6,44 @@ extension ServerChannel {
         defer { connection.broker.topologyChanged() }
         switch method {
         case .exchangeDeclare(let declare):
-            try vhost.declareExchange(declare)
+            try vhost.declareExchange(declare, authorize: authorize)
             if !declare.noWait { connection.send(channel: id, ExchangeDeclareOk()) }
         case .exchangeDelete(let delete):
-            try vhost.deleteExchange(delete.exchange, ifUnused: delete.ifUnused)
+            try vhost.deleteExchange(delete.exchange, ifUnused: delete.ifUnused, authorize: authorize)
             if !delete.noWait { connection.send(channel: id, ExchangeDeleteOk()) }
         case .exchangeBind(let bind):
-            try vhost.bind(Binding(source: bind.source, destination: .exchange(bind.destination),
-                                   routingKey: bind.routingKey, arguments: bind.arguments))
+            let binding = Binding(source: bind.source, destination: .exchange(bind.destination),
+                                  routingKey: bind.routingKey, arguments: bind.arguments)
+            try authorizeBinding(binding)
+            try vhost.bind(binding)
             if !bind.noWait { connection.send(channel: id, ExchangeBindOk()) }
         case .exchangeUnbind(let unbind):
-            try vhost.unbind(Binding(source: unbind.source, destination: .exchange(unbind.destination),
-                                     routingKey: unbind.routingKey, arguments: unbind.arguments))
+            let binding = Binding(source: unbind.source, destination: .exchange(unbind.destination),
+                                  routingKey: unbind.routingKey, arguments: unbind.arguments)
+            try authorizeBinding(binding)
+            try vhost.unbind(binding)
             if !unbind.noWait { connection.send(channel: id, ExchangeUnbindOk()) }
         case .queueDeclare(let declare):
             try declareQueue(declare)
         case .queueBind(let bind):
-            try vhost.bind(Binding(source: bind.exchange, destination: .queue(queueName(bind.queue)),
-                                   routingKey: bind.routingKey, arguments: bind.arguments),
-                           checkAccess: checkExclusive)
+            let binding = Binding(source: bind.exchange, destination: .queue(queueName(bind.queue)),
+                                  routingKey: bind.routingKey, arguments: bind.arguments)
+            try authorizeBinding(binding)
+            try vhost.bind(binding, checkAccess: checkExclusive)
             if !bind.noWait { connection.send(channel: id, QueueBindOk()) }
         case .queueUnbind(let unbind):
-            try vhost.unbind(Binding(source: unbind.exchange, destination: .queue(queueName(unbind.queue)),
-                                     routingKey: unbind.routingKey, arguments: unbind.arguments),
-                             checkAccess: checkExclusive)
+            let binding = Binding(source: unbind.exchange, destination: .queue(queueName(unbind.queue)),
+                                  routingKey: unbind.routingKey, arguments: unbind.arguments)
+            try authorizeBinding(binding)
+            try vhost.unbind(binding, checkAccess: checkExclusive)
             connection.send(channel: id, QueueUnbindOk())
         case .queuePurge(let purge):
+            try authorize(.read, .queue, queueName(purge.queue))
             let count = try accessibleQueue(purge.queue).purge()
             if !purge.noWait { connection.send(channel: id, QueuePurgeOk(messageCount: UInt32(count))) }
         case .queueDelete(let delete):
             var count = 0
+            try authorize(.configure, .queue, queueName(delete.queue))
             if let queue = vhost.queues[queueName(delete.queue)] {
                 try checkExclusive(queue)
                 if delete.ifUnused && queue.consumerCount > 0 {
@@ -83,6 +91,8 @@ extension ServerChannel {
         } else if name.hasPrefix("amq.") {
             throw .accessRefused("queue name '\(name)' contains reserved prefix 'amq.*'")
         }
+        // Server-named queues are no exception: the generated amq.gen-* name must be configurable.
+        try authorize(.configure, .queue, name)
         if let existing = vhost.queues[name] {
             try checkExclusive(existing)
             if (existing.exclusiveOwner != nil) != declare.exclusive {
@@ -98,6 +108,10 @@ extension ServerChannel {
         if let dlx = declare.arguments["x-dead-letter-exchange"], dlx.stringValue == nil {
             throw .precondition("invalid type '\(ArgumentEquivalence.typeName(dlx))' for arg 'x-dead-letter-exchange' "
                 + "in queue '\(name)' in vhost '\(vhost.name)'")
+        }
+        if let dlx = declare.arguments["x-dead-letter-exchange"]?.stringValue {
+            try authorize(.read, .queue, name)
+            try authorize(.write, .exchange, dlx)
         }
         let settings = try QueueArguments(declare.arguments, queue: name, vhost: vhost.name)
         try settings.checkProperties(durable: declare.durable && !declare.exclusive, exclusive: declare.exclusive,

@@ -60,6 +60,9 @@ final class ServerChannel: ConsumerChannel {
     var txAcks: [PendingAck] = []
     /// What this channel did, for the management API (summed into the broker's totals on close).
     var stats = ChannelStatistics()
+    /// Accesses already allowed on this channel, newest first, as RabbitMQ's channel caches
+    /// them: a publisher repeating its exchange is not matched against a pattern every time.
+    var permittedAccess: [PermittedAccess] = []
 
     init(id: UInt16, connection: ServerConnection, vhost: VirtualHost) {
         self.id = id

@@ -30,6 +30,8 @@ extension BrokerCore {
             memoryAlarm: memoryAlarm, memoryLimit: configuration.memoryLimit, messageBytes: messageBytes,
             vhosts: configuration.virtualHosts, users: configuration.users, channelTotals: totals, churn: churn)
         snapshot.diskAlarm = diskAlarm
+        snapshot.permissions = configuration.permissions ?? []
+        snapshot.topicPermissions = configuration.topicPermissions
         snapshot.diskFree = diskFree
         snapshot.diskFreeLimit = configuration.diskFreeLimit
         for vhost in selected {

@@ -19,6 +19,8 @@ package struct BrokerSnapshot: Sendable {
     package var messageBytes: Int
     package var vhosts: [String]
     package var users: [BrokerConfiguration.User]
+    package var permissions: [Permission] = []
+    package var topicPermissions: [TopicPermission] = []
     package var queues: [QueueSnapshot] = []
     package var exchanges: [ExchangeSnapshot] = []
     package var bindings: [BindingSnapshot] = []

@@ -5,7 +5,11 @@ import WarrenWire
 /// answers it with.
 package struct ManagementError: Error, Sendable {
     package enum Kind: Sendable {
-        case notFound, badRequest, accessRefused, locked
+        /// accessRefused: refused by a permission or a reserved name, which RabbitMQ's management
+        /// API answers with 401 and "Access refused."; notAuthorised: 401 with `reason` as it is;
+        /// objectNotFound: the resource of the URL is missing (RabbitMQ's plain "Not Found");
+        /// notFoundExplained: a 404 whose reason RabbitMQ gives without the "NOT_FOUND - " prefix.
+        case notFound, badRequest, accessRefused, locked, notAuthorised, objectNotFound, notFoundExplained
     }
 
     package var kind: Kind
@@ -52,6 +56,46 @@ package enum FetchMode: Sendable {
 /// ``Broker/withOperations(_:)``, on the broker's event loop.
 package struct ManagementOperations {
     let core: BrokerCore
+    /// The user the operations act for, whose permissions they check as an AMQP channel would;
+    /// nil for the broker's own changes (a definitions import), which check none.
+    let actor: String?
+
+    /// How RabbitMQ's management API reports a refused permission: "Access refused." for what
+    /// it runs as a direct request, the AMQP text for a get, and a 400 carrying the code and
+    /// text for a publish (whose refusal closes the channel afterwards).
+    enum Refusal {
+        case accessRefused, detailed, badRequest
+
+        func error(_ refusal: BrokerError) -> ManagementError {
+            switch self {
+            case .accessRefused: ManagementError(.accessRefused, "")
+            case .detailed: ManagementError(.notAuthorised, refusal.replyText)
+            case .badRequest: ManagementError(.badRequest, "\(refusal.code.rawValue) \(refusal.replyText)")
+            }
+        }
+    }
+
+    /// A permission check of the acting user (none without one).
+    func authorize(
+        _ vhost: String, _ kind: BrokerCore.ResourceKind, _ name: String, _ access: Access,
+        refusal: Refusal = .accessRefused
+    ) throws(ManagementError) {
+        guard let actor else { return }
+        do {
+            try core.checkAccess(user: actor, vhost: vhost, kind, name, access)
+        } catch {
+            throw refusal.error(error)
+        }
+    }
+
+    /// The same check for operations of ``VirtualHost`` that take an authorizer.
+    func authorizer(_ vhost: String) -> VirtualHost.Authorizer {
+        guard let actor else { return { _, _, _ in } }
+        let core = self.core
+        return { access, kind, name throws(BrokerError) in
+            try core.checkAccess(user: actor, vhost: vhost, kind, name, access)
+        }
+    }
 
     func vhost(_ name: String) throws(ManagementError) -> VirtualHost {
         guard let vhost = core.vhosts[name] else { throw ManagementError(.notFound, "no vhost '\(name)'") }
@@ -74,6 +118,8 @@ package struct ManagementOperations {
             if queue.hasPrefix("amq.") {
                 throw BrokerError.accessRefused("queue name '\(queue)' contains reserved prefix 'amq.*'")
             }
+            let authorize = authorizer(name)
+            try authorize(.configure, .queue, queue)
             if let existing = vhost.queues[queue] {
                 if existing.exclusiveOwner != nil { throw BrokerError.exclusiveQueue(queue, vhost: name) }
                 try ServerChannel.checkEquivalent(existing, durable: durable, autoDelete: autoDelete,
@@ -81,6 +127,10 @@ package struct ManagementOperations {
                 existing.touch()
                 vhost.queueDeclared += 1
                 return false
+            }
+            if let dlx = arguments["x-dead-letter-exchange"]?.stringValue {
+                try authorize(.read, .queue, queue)
+                try authorize(.write, .exchange, dlx)
             }
             let settings = try QueueArguments(arguments, queue: queue, vhost: name)
             let created = BrokerQueue(name: queue, durable: durable, autoDelete: autoDelete, exclusiveOwner: nil,
@@ -95,7 +145,8 @@ package struct ManagementOperations {
     }
 
     package func deleteQueue(vhost: String, queue name: String, ifEmpty: Bool, ifUnused: Bool) throws(ManagementError) {
-        let queue = try self.queue(vhost, name)
+        guard let queue = try self.vhost(vhost).queues[name] else { throw ManagementError(.objectNotFound, "") }
+        try authorize(vhost, .queue, name, .configure)
         if ifUnused && queue.consumerCount > 0 {
             throw ManagementError(.badRequest, "queue '\(name)' in vhost '\(vhost)' in use")
         }
@@ -107,7 +158,9 @@ package struct ManagementOperations {
 
     @discardableResult
     package func purge(vhost: String, queue: String) throws(ManagementError) -> Int {
-        try self.queue(vhost, queue).purge()
+        guard let found = try self.vhost(vhost).queues[queue] else { throw ManagementError(.objectNotFound, "") }
+        try authorize(vhost, .queue, queue, .read)
+        return found.purge()
     }
 
     /// Declares an exchange; returns false when an equivalent one already existed.
@@ -120,7 +173,7 @@ package struct ManagementOperations {
         do {
             try vhost.declareExchange(ExchangeDeclare(
                 exchange: exchange, type: type, passive: false, durable: durable, autoDelete: autoDelete,
-                internal: isInternal, noWait: false, arguments: arguments))
+                internal: isInternal, noWait: false, arguments: arguments), authorize: authorizer(name))
         } catch {
             throw ManagementError(error)
         }
@@ -132,7 +185,11 @@ package struct ManagementOperations {
         guard host.exchanges[exchange] != nil else {
             throw ManagementError(.notFound, "no exchange '\(exchange)' in vhost '\(vhost)'")
         }
-        do { try host.deleteExchange(exchange, ifUnused: ifUnused) } catch { throw ManagementError(error) }
+        do {
+            try host.deleteExchange(exchange, ifUnused: ifUnused, authorize: authorizer(vhost))
+        } catch {
+            throw ManagementError(error)
+        }
     }
 
     package func bind(
@@ -141,7 +198,14 @@ package struct ManagementOperations {
         let binding = Binding(source: source, destination: toQueue ? .queue(destination) : .exchange(destination),
                               routingKey: routingKey, arguments: arguments)
         let host = try self.vhost(vhost)
-        do { try host.bind(binding) } catch { throw ManagementError(error) }
+        try authorizeBinding(binding, vhost: vhost)
+        do {
+            try host.bind(binding)
+        } catch {
+            var refusal = ManagementError(error)
+            if refusal.kind == .notFound { refusal.kind = .notFoundExplained }
+            throw refusal
+        }
     }
 
     package func unbind(
@@ -150,10 +214,34 @@ package struct ManagementOperations {
         let binding = Binding(source: source, destination: toQueue ? .queue(destination) : .exchange(destination),
                               routingKey: routingKey, arguments: arguments)
         let host = try self.vhost(vhost)
+        try authorizeBinding(binding, vhost: vhost)
         guard host.exchanges[source]?.bindings.contains(binding) == true else {
             throw ManagementError(.notFound, "no binding")
         }
         do { try host.unbind(binding) } catch { throw ManagementError(error) }
+    }
+
+    /// Write on the destination, read on the source, as the AMQP channel checks a binding.
+    private func authorizeBinding(_ binding: Binding, vhost: String) throws(ManagementError) {
+        let destination = binding.destination
+        try authorize(vhost, destination.isQueue ? .queue : .exchange, destination.name, .write)
+        try authorize(vhost, .exchange, binding.source, .read)
+        if let source = core.vhosts[vhost]?.exchanges[binding.source] {
+            try authorizeTopic(vhost, source, routingKey: binding.routingKey, .read)
+        }
+    }
+
+    /// Topic permissions, for the acting user (none are checked without one).
+    private func authorizeTopic(
+        _ vhost: String, _ exchange: Exchange, routingKey: String, _ access: Access,
+        refusal: Refusal = .accessRefused
+    ) throws(ManagementError) {
+        guard let actor else { return }
+        do {
+            try core.checkTopicAccess(user: actor, vhost: vhost, exchange: exchange, routingKey: routingKey, access)
+        } catch {
+            throw refusal.error(error)
+        }
     }
 
     /// Publishes as a client would (without confirms); returns whether any queue took it.
@@ -161,9 +249,11 @@ package struct ManagementOperations {
         vhost: String, exchange name: String, routingKey: String, properties: BasicProperties, body: ByteBuffer
     ) throws(ManagementError) -> Bool {
         let host = try self.vhost(vhost)
+        try authorize(vhost, .exchange, name, .write, refusal: .badRequest)
         guard let exchange = host.exchanges[name] else {
             throw ManagementError(.notFound, "no exchange '\(name)' in vhost '\(vhost)'")
         }
+        try authorizeTopic(vhost, exchange, routingKey: routingKey, .write, refusal: .badRequest)
         let message = Message.make(exchange: name, routingKey: routingKey, properties: properties, body: body)
         exchange.publishedIn += 1
         let queues = host.route(exchange, routingKey: routingKey, headers: properties.headers)
@@ -181,6 +271,8 @@ package struct ManagementOperations {
     package func fetch(vhost: String, queue name: String, count: Int, mode: FetchMode) throws(ManagementError)
         -> [FetchedMessage]
     {
+        _ = try self.vhost(vhost)
+        try authorize(vhost, .queue, name, .read, refusal: .detailed)
         let queue = try self.queue(vhost, name)
         if case .peek = mode {
             return queue.peek(count).map {
@@ -209,47 +301,6 @@ package struct ManagementOperations {
         }
         return result
     }
-
-    // MARK: Vhosts and users
-
-    /// Adds a vhost; returns false if it existed.
-    package func addVirtualHost(_ name: String) -> Bool {
-        guard core.vhosts[name] == nil else { return false }
-        core.vhosts[name] = VirtualHost(name: name, eventLoop: core.eventLoop, pager: core.pager)
-        core.configuration.virtualHosts.append(name)
-        return true
-    }
-
-    /// Deletes a vhost: its connections are closed, its queues and exchanges go.
-    package func deleteVirtualHost(_ name: String) throws(ManagementError) {
-        let vhost = try self.vhost(name)
-        core.vhosts[name] = nil
-        core.configuration.virtualHosts.removeAll { $0 == name }
-        for connection in core.connections.values where connection.vhost === vhost {
-            connection.closeConnection(BrokerError(.connectionForced, "vhost '\(name)' is deleted"))
-        }
-        for queue in Array(vhost.queues.values) { vhost.deleteQueue(queue) }
-    }
-
-    /// Adds or replaces a user; returns false if it existed.
-    /// Adds or replaces a user. A user that may only connect from loopback (guest) stays so
-    /// when replaced, as RabbitMQ's `loopback_users` goes by name, not by the user record:
-    /// importing RabbitMQ's definitions does not open guest to the network.
-    package func putUser(_ user: BrokerConfiguration.User) -> Bool {
-        var user = user
-        let existing = core.configuration.users.first { $0.name == user.name }
-        if existing?.loopbackOnly == true { user.loopbackOnly = true }
-        core.configuration.users.removeAll { $0.name == user.name }
-        core.configuration.users.append(user)
-        return existing == nil
-    }
-
-    package func deleteUser(_ name: String) throws(ManagementError) {
-        guard core.configuration.users.contains(where: { $0.name == name }) else {
-            throw ManagementError(.notFound, "no user '\(name)'")
-        }
-        core.configuration.users.removeAll { $0.name == name }
-    }
 }
 
 extension Broker {
@@ -272,15 +323,16 @@ extension Broker {
         return try await core.eventLoop.submit { core.value.queueSnapshots(keys) }.get()
     }
 
-    /// Runs `body` on the broker's event loop with the operations that change it.
+    /// Runs `body` on the broker's event loop with the operations that change it, checking the
+    /// permissions of `user` (none for nil).
     package func withOperations<T: Sendable>(
-        _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
+        as user: String? = nil, _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
     ) async throws -> T {
         let core = self.core
         return try await core.eventLoop.submit { () throws -> T in
             // Whatever it changed, durable definitions are rewritten with the next storage batch.
             defer { core.value.topologyChanged() }
-            return try body(ManagementOperations(core: core.value))
+            return try body(ManagementOperations(core: core.value, actor: user))
         }.get()
     }
 
@@ -288,7 +340,12 @@ extension Broker {
     package func authenticate(user: String, password: String) async -> BrokerConfiguration.User? {
         let core = self.core
         return try? await core.eventLoop.submit {
-            core.value.configuration.users.first { $0.name == user && $0.hasPassword(password) }
+            guard let found = core.value.configuration.users.first(where: { $0.name == user }) else {
+                // Hash anyway, so that a missing user takes as long as a wrong password.
+                _ = PasswordHash.timingDecoy.matches(password)
+                return nil
+            }
+            return found.hasPassword(password) ? found : nil
         }.get()
     }
 }

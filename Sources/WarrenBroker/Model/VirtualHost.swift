@@ -40,9 +40,14 @@ final class VirtualHost {
         return exchange
     }
 
-    /// exchange.declare, with RabbitMQ's order of checks: the type, the default exchange, then
-    /// equivalence with an existing exchange or the reserved prefix and alternate exchange of a new one.
-    func declareExchange(_ d: ExchangeDeclare) throws(BrokerError) {
+    /// Asked for each permission an operation needs; throws to refuse (the management API and
+    /// the broker's own recovery pass none, an AMQP channel its user's).
+    typealias Authorizer = (Access, BrokerCore.ResourceKind, String) throws(BrokerError) -> Void
+
+    /// exchange.declare, with RabbitMQ's order of checks: the type, the default exchange, the
+    /// configure permission, then equivalence with an existing exchange or the reserved prefix
+    /// and alternate exchange (read on this one, write on the alternate) of a new one.
+    func declareExchange(_ d: ExchangeDeclare, authorize: Authorizer = { _, _, _ in }) throws(BrokerError) {
         if d.passive {
             try Self.checkNotDefault(d.exchange)
             _ = try exchange(d.exchange)
@@ -52,6 +57,7 @@ final class VirtualHost {
             throw .commandInvalid("unknown exchange type '\(d.type)'")
         }
         try Self.checkNotDefault(d.exchange)
+        try authorize(.configure, .exchange, d.exchange)
         let subject = "exchange '\(d.exchange)' in vhost '\(name)'"
         if let existing = exchanges[d.exchange] {
             func inequivalent(_ what: String, _ received: Any, _ current: Any) -> BrokerError {
@@ -73,6 +79,10 @@ final class VirtualHost {
             throw .precondition("invalid type '\(ArgumentEquivalence.typeName(alternate))' for arg "
                 + "'alternate-exchange' in \(subject)")
         }
+        if let alternate = d.arguments["alternate-exchange"]?.stringValue {
+            try authorize(.read, .exchange, d.exchange)
+            try authorize(.write, .exchange, alternate)
+        }
         exchanges[d.exchange] = Exchange(name: d.exchange, type: type, durable: d.durable, autoDelete: d.autoDelete,
                                          isInternal: d.internal, arguments: d.arguments)
     }
@@ -81,12 +91,14 @@ final class VirtualHost {
         if exchange.isEmpty { throw .accessRefused("operation not permitted on the default exchange") }
     }
 
-    /// exchange.delete: never the default or an amq.* exchange; a missing exchange is no error.
-    func deleteExchange(_ name: String, ifUnused: Bool) throws(BrokerError) {
+    /// exchange.delete: never the default or an amq.* exchange, then the configure permission;
+    /// a missing exchange is no error.
+    func deleteExchange(_ name: String, ifUnused: Bool, authorize: Authorizer = { _, _, _ in }) throws(BrokerError) {
         try Self.checkNotDefault(name)
         if name.hasPrefix("amq.") {
             throw .accessRefused("deletion of system exchange '\(name)' in vhost '\(self.name)' not allowed")
         }
+        try authorize(.configure, .exchange, name)
         guard let target = exchanges[name] else { return }
         if ifUnused && (!target.bindings.isEmpty || hasBindings(to: .exchange(name))) {
             throw .precondition("exchange '\(name)' in vhost '\(self.name)' in use")

@@ -10,6 +10,11 @@ enum BindingDestination: Hashable {
         case .queue(let name), .exchange(let name): return name
         }
     }
+
+    var isQueue: Bool {
+        if case .queue = self { return true }
+        return false
+    }
 }
 
 struct Binding: Hashable {

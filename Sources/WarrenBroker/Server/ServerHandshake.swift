@@ -112,6 +112,11 @@ struct ServerHandshake {
             guard configuration.virtualHosts.contains(open.virtualHost) else {
                 return .fail(.notAllowed("vhost \(open.virtualHost) not found"))
             }
+            guard configuration.permissions?.contains(where: { $0.user == username && $0.vhost == open.virtualHost })
+                ?? true
+            else {
+                return .fail(.notAllowed("access to vhost '\(open.virtualHost)' refused for user '\(username)'"))
+            }
             state = .open
             return .opened(vhost: open.virtualHost, reply: ConnectionOpenOk().method)
 

@@ -13,6 +13,7 @@ extension BrokerCore {
         self.persistence = persistence
         persistence.topology = { [unowned self] in Array(vhosts.values) }
         persistence.users = { [unowned self] in configuration.users }
+        persistence.permissions = { [unowned self] in (configuration.permissions ?? [], configuration.topicPermissions) }
         persistence.onSynced = { [unowned self] in
             for connection in connections.values { connection.flushConfirms() }
         }
@@ -22,11 +23,23 @@ extension BrokerCore {
         // the command line says.
         // (A file without users is from before users were stored: the defaults stay.)
         let defaults = configuration.defaultUserNames
+        let given = Set(configuration.users.map(\.name)).subtracting(defaults)
         if recovery.foundDefinitions && !definitions.users.isEmpty {
             configuration.users.removeAll { user in defaults.contains(user.name) }
         }
         for user in definitions.users where !configuration.users.contains(where: { $0.name == user.name }) {
             configuration.users.append(user)
+        }
+        // Permissions are as the data directory left them, plus those the configuration gives
+        // users given at start (--user), which win in their vhosts. (A file without permissions
+        // is from before they were stored: the defaults stay.)
+        if recovery.foundDefinitions && !definitions.permissions.isEmpty {
+            let configured = (configuration.permissions ?? []).filter { given.contains($0.user) }
+            let stored = definitions.permissions.filter { permission in
+                !configured.contains { $0.user == permission.user && $0.vhost == permission.vhost }
+            }
+            configuration.permissions = configured + stored
+            configuration.topicPermissions = definitions.topicPermissions
         }
         for name in definitions.vhosts where vhosts[name] == nil {
             addVirtualHost(name)

@@ -35,17 +35,24 @@ struct Definitions: Equatable {
     var queues: [QueueDefinition] = []
     var bindings: [BindingDefinition] = []
     var users: [BrokerConfiguration.User] = []
+    var permissions: [Permission] = []
+    var topicPermissions: [TopicPermission] = []
 
     /// Marks a user's password field as a ``PasswordHash`` in base64 (older files hold the password).
     static let hashPrefix = "sha256:"
 
     private enum Kind: UInt8 {
-        case vhost = 1, exchange = 2, queue = 3, binding = 4, user = 5
+        case vhost = 1, exchange = 2, queue = 3, binding = 4, user = 5, permission = 6, topicPermission = 7
     }
 
     /// What of these vhosts and users survives a restart.
-    init(_ vhosts: [VirtualHost], users: [BrokerConfiguration.User] = []) {
+    init(
+        _ vhosts: [VirtualHost], users: [BrokerConfiguration.User] = [], permissions: [Permission] = [],
+        topicPermissions: [TopicPermission] = []
+    ) {
         self.users = users.sorted { $0.name < $1.name }
+        self.permissions = permissions
+        self.topicPermissions = topicPermissions
         for vhost in vhosts.sorted(by: { $0.name < $1.name }) {
             self.vhosts.append(vhost.name)
             let durableExchanges = vhost.exchanges.values.filter(\.durable)
@@ -99,6 +106,8 @@ struct Definitions: Equatable {
         for u in users {
             record(.user, [u.name, Self.hashPrefix + u.passwordHash.base64, u.tags.joined(separator: ",")], [u.loopbackOnly], nil)
         }
+        for p in permissions { record(.permission, [p.user, p.vhost, p.configure, p.write, p.read], [], nil) }
+        for t in topicPermissions { record(.topicPermission, [t.user, t.vhost, t.exchange, t.write, t.read], [], nil) }
         for e in exchanges { record(.exchange, [e.vhost, e.name, e.type], [e.autoDelete, e.isInternal], e.arguments) }
         for q in queues { record(.queue, [q.vhost, q.name], [q.autoDelete], q.arguments) }
         for b in bindings {
@@ -148,6 +157,12 @@ struct Definitions: Equatable {
                 guard let hash else { continue }
                 users.append(BrokerConfiguration.User(name: s[0], passwordHash: hash, loopbackOnly: f[0],
                                                       tags: s[2].split(separator: ",").map(String.init)))
+            case .permission:
+                guard let s = strings(5) else { continue }
+                permissions.append(Permission(user: s[0], vhost: s[1], configure: s[2], write: s[3], read: s[4]))
+            case .topicPermission:
+                guard let s = strings(5) else { continue }
+                topicPermissions.append(TopicPermission(user: s[0], vhost: s[1], exchange: s[2], write: s[3], read: s[4]))
             case .binding:
                 guard let s = strings(4), let f = flags(1), let table = try? record.readFieldTable() else { continue }
                 bindings.append(BindingDefinition(vhost: s[0], source: s[1], toExchange: f[0], destination: s[2],

@@ -21,6 +21,7 @@ final class Persistence {
     var topology: () -> [VirtualHost] = { [] }
     /// Every user, for writing the definitions file.
     var users: () -> [BrokerConfiguration.User] = { [] }
+    var permissions: () -> ([Permission], [TopicPermission]) = { ([], []) }
     private(set) var bytesWritten = 0
 
     static let commitInterval = TimeAmount.milliseconds(5)
@@ -157,7 +158,10 @@ final class Persistence {
         guard !inFlight else { return }
         if definitionsDirty {
             definitionsDirty = false
-            ops.insert(.replace(path: definitionsPath, payloads: Definitions(topology(), users: users()).records()), at: 0)
+            let (permissions, topicPermissions) = permissions()
+            let definitions = Definitions(topology(), users: users(), permissions: permissions,
+                                          topicPermissions: topicPermissions)
+            ops.insert(.replace(path: definitionsPath, payloads: definitions.records()), at: 0)
         }
         guard !ops.isEmpty || !waiters.isEmpty else {
             closePromise?.succeed()

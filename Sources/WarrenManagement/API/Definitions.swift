@@ -1,8 +1,9 @@
 import WarrenBroker
 import WarrenWire
 
-/// RabbitMQ's definitions format: export of users, vhosts, queues, exchanges and bindings, and
-/// import of the same (permissions, policies and parameters are accepted and ignored).
+/// RabbitMQ's definitions format: export of users, vhosts, permissions, topic permissions,
+/// queues, exchanges and bindings, and import of the same (policies and parameters are accepted
+/// and ignored).
 enum Definitions {
     static func export(_ s: BrokerSnapshot) -> JSON {
         let predeclared: (ExchangeSnapshot) -> Bool = { $0.name.isEmpty || $0.name.hasPrefix("amq.") }
@@ -12,13 +13,9 @@ enum Definitions {
             ("product_name", .string("Warren")), ("product_version", .string(ObjectJSON.managementVersion)),
             ("users", .array(s.users.sorted { $0.name < $1.name }.map(ObjectJSON.user))),
             ("vhosts", .array(s.vhosts.sorted().map { .object([("name", .string($0))]) })),
-            ("permissions", .array(s.users.flatMap { user in
-                s.vhosts.sorted().map { vhost in
-                    .sorted([("configure", .string(".*")), ("read", .string(".*")), ("user", .string(user.name)),
-                             ("vhost", .string(vhost)), ("write", .string(".*"))])
-                }
-            })),
-            ("topic_permissions", .array([])), ("parameters", .array([])), ("global_parameters", .array([])),
+            ("permissions", .array(s.permissions.map(ManagementAPI.render))),
+            ("topic_permissions", .array(s.topicPermissions.map(ManagementAPI.render))),
+            ("parameters", .array([])), ("global_parameters", .array([])),
             ("policies", .array([])),
             ("queues", .array(s.queues.filter { !$0.exclusive }.sorted { $0.name < $1.name }.map {
                 .sorted([("arguments", JSON($0.arguments)), ("auto_delete", .bool($0.autoDelete)),
@@ -38,7 +35,7 @@ enum Definitions {
         ])
     }
 
-    /// Imports in dependency order: vhosts, users, exchanges, queues, bindings. The first
+    /// Imports in dependency order: vhosts, users, permissions, exchanges, queues, bindings. The first
     /// refusal stops the import with a 400 naming the object.
     static func `import`(_ body: JSON, into api: ManagementAPI) async throws(RequestError) {
         func list(_ key: String) throws(RequestError) -> [JSON] {
@@ -59,6 +56,15 @@ enum Definitions {
             // RabbitMQ's exports carry password_hash; a hand-written file may carry a password.
             let account = try ManagementAPI.user(name, user)
             _ = try await api.operate { ops in ops.putUser(account) }
+        }
+        for permission in try list("permissions") {
+            let (vhost, user) = (try text(permission, "vhost", in: "permission"), try text(permission, "user", in: "permission"))
+            _ = try await api.putPermission(vhost, user, permission, topic: false)
+        }
+        for permission in try list("topic_permissions") {
+            let vhost = try text(permission, "vhost", in: "topic permission")
+            let user = try text(permission, "user", in: "topic permission")
+            _ = try await api.putPermission(vhost, user, permission, topic: true)
         }
         for exchange in try list("exchanges") {
             let (vhost, name) = (try text(exchange, "vhost", in: "exchange"), try text(exchange, "name", in: "exchange"))

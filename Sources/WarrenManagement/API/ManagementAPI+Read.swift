@@ -21,29 +21,36 @@ extension ManagementAPI {
             let snapshot = try await snapshot(.consumers, vhost: path.count == 2 ? path[1] : nil)
             if path.count == 2 { try requireVhost(path[1], in: snapshot) }
             let filter = try query.matcher()
-            let items = snapshot.consumers.filter { filter($0.queue) }
+            let visible = snapshot.consumers.filter { request.scope.loginVhosts.contains($0.vhost) }
+            let items = visible.filter { filter($0.queue) }
                 .sorted { ($0.vhost, $0.queue, $0.tag) < ($1.vhost, $1.queue, $1.tag) }
                 .map { ObjectJSON.consumer($0, node: snapshot.nodeName) }
-            return .ok(try query.respond(items, total: snapshot.consumers.count))
+            return .ok(try query.respond(items, total: visible.count))
         case "connections":
             let snapshot = try await snapshot(.connections)
             let series = sampler.allConnections()
             let filter = try query.matcher()
-            let items = snapshot.connections.filter { filter($0.name) }.sorted { $0.name < $1.name }
+            let visible = snapshot.connections.filter {
+                !request.scope.ownConnectionsOnly || $0.user == request.user.name
+            }
+            let items = visible.filter { filter($0.name) }.sorted { $0.name < $1.name }
                 .map { ObjectJSON.connection($0, series: series[$0.name], node: snapshot.nodeName) }
             if path.count == 2 {
                 guard let one = items.first(where: { $0["name"]?.stringValue == path[1] }) else { throw .notFound }
                 return .ok(one)
             }
-            return .ok(try query.respond(items, total: snapshot.connections.count))
+            return .ok(try query.respond(items, total: visible.count))
         case "channels":
             let snapshot = try await snapshot(.channels)
             let filter = try query.matcher()
             let series = sampler.allChannels()
-            let items = snapshot.channels.filter { filter($0.identity.name) }
+            let visible = snapshot.channels.filter {
+                !request.scope.ownConnectionsOnly || $0.identity.user == request.user.name
+            }
+            let items = visible.filter { filter($0.identity.name) }
                 .sorted { $0.identity.name < $1.identity.name }
                 .map { ObjectJSON.channel($0, series: series[$0.identity.name], node: snapshot.nodeName) }
-            return .ok(try query.respond(items, total: snapshot.channels.count))
+            return .ok(try query.respond(items, total: visible.count))
         case "nodes":
             let snapshot = try await snapshot(.connections)
             let node = NodeJSON.node(snapshot, metrics: NodeMetrics.read(snapshot), series: sampler.node,
@@ -57,7 +64,7 @@ extension ManagementAPI {
             let snapshot = try await snapshot(.queues)
             let series = sampler.allQueues()
             let trafficSeries = sampler.allVhosts()
-            let items = snapshot.vhosts.sorted().map { name in
+            let items = snapshot.vhosts.filter(request.scope.visibleVhosts.contains).sorted().map { name in
                 ObjectJSON.vhost(name, queues: snapshot.queues.filter { $0.vhost == name }, series: series,
                                  traffic: snapshot.vhostTraffic[name] ?? VhostTraffic(),
                                  trafficSeries: trafficSeries[name], node: snapshot.nodeName)
@@ -67,6 +74,9 @@ extension ManagementAPI {
                 return .ok(one)
             }
             return .ok(try query.respond(items, total: items.count))
+        case "users" where path.count == 3 && (path[2] == "permissions" || path[2] == "topic-permissions"),
+             "vhosts" where path.count == 3 && (path[2] == "permissions" || path[2] == "topic-permissions"):
+            return try await permissions(of: path[0], path[1], topic: path[2] == "topic-permissions")
         case "users":
             let snapshot = try await snapshot([])
             let items = snapshot.users.sorted { $0.name < $1.name }.map(ObjectJSON.user)
@@ -77,6 +87,8 @@ extension ManagementAPI {
             return .ok(try query.respond(items, total: items.count))
         case "whoami":
             return .ok(ObjectJSON.whoami(request.user))
+        case "permissions", "topic-permissions":
+            return try await permissions(Array(path.dropFirst()), topic: path.first == "topic-permissions", query: query)
         case "definitions":
             return .ok(Definitions.export(try await snapshot([.queues, .exchanges, .bindings])))
         default:
@@ -88,7 +100,7 @@ extension ManagementAPI {
         var query = try ListQuery(request.query, node: "")
         let vhost = rest.first
         if rest.count < 2, query.sort == nil, !query.sortReverse, let page = query.page {
-            return .ok(try await queuePage(vhost: vhost, page: page, query: query))
+            return .ok(try await queuePage(vhost: vhost, page: page, query: query, request.scope))
         }
         if rest.count >= 2 {
             // One queue: copy just that one.
@@ -106,25 +118,32 @@ extension ManagementAPI {
         query.options.node = snapshot.nodeName
         if let vhost { try requireVhost(vhost, in: snapshot) }
         let filter = try query.matcher()
-        var selected = snapshot.queues.filter { filter($0.name) }
+        let visible = snapshot.queues.filter { request.scope.loginVhosts.contains($0.vhost) }
+        var selected = visible.filter { filter($0.name) }
         // RabbitMQ lists by vhost then name.
         selected.sort { $0.vhost == $1.vhost ? $0.name < $1.name : $0.vhost < $1.vhost }
         let series = query.options.disableStats ? [:] : sampler.allQueues()
         let items = selected.map {
             QueueJSON.render($0, series: series[StatsSampler.key($0.vhost, $0.name)], options: query.options)
         }
-        return .ok(try query.respond(items, total: snapshot.queues.count))
+        return .ok(try query.respond(items, total: visible.count))
     }
 
     /// A page in name order: names are filtered, sorted and paged first, and only the page's
     /// queues are copied and rendered (a 500-queue page of 10,000 queues costs 500, not 10,000).
-    private func queuePage(vhost: String?, page: Int, query: ListQuery) async throws(RequestError) -> JSON {
+    private func queuePage(
+        vhost: String?, page: Int, query: ListQuery, _ scope: RequestScope
+    ) async throws(RequestError) -> JSON {
         var query = query
         let base = try await snapshot([], vhost: vhost)
         if let vhost { try requireVhost(vhost, in: base) }
         query.options.node = base.nodeName
         let keys: [QueueKey]
-        do { keys = try await broker.queueKeys(vhost: vhost) } catch { throw .notFound }
+        do {
+            keys = try await broker.queueKeys(vhost: vhost).filter { scope.loginVhosts.contains($0.vhost) }
+        } catch {
+            throw .notFound
+        }
         let filter = try query.matcher()
         var selected = keys.filter { filter($0.name) }
         selected.sort { $0.vhost == $1.vhost ? $0.name < $1.name : $0.vhost < $1.vhost }
@@ -151,7 +170,7 @@ extension ManagementAPI {
             // Warren's extension: the head messages, with no side effect at all.
             let count = Int(request.query["count"] ?? "1") ?? 1
             let (vhost, name) = (queue.vhost, queue.name)
-            let messages = try await operate { ops throws(ManagementError) in
+            let messages = try await operate(as: request.user.name) { ops throws(ManagementError) in
                 try ops.fetch(vhost: vhost, queue: name, count: max(0, count), mode: .peek)
             }
             return .ok(Self.render(messages, base64: request.query["encoding"] == "base64", truncate: nil))
@@ -167,7 +186,7 @@ extension ManagementAPI {
                       ("deliveries", .array([])), ("incoming", .array([]))]
             rendered = .sorted(pairs)
         }
-        return .ok(rendered)
+        return .ok(query.select(rendered))
     }
 
     private func exchanges(_ rest: [String], _ request: APIRequest) async throws(RequestError) -> APIResponse {
@@ -188,14 +207,15 @@ extension ManagementAPI {
                 return .ok(.array(matching.map(ObjectJSON.binding)))
             }
             guard rest.count == 2 else { throw .notFound }
-            return .ok(ObjectJSON.exchange(exchange, series: series[StatsSampler.key(exchange.vhost, exchange.name)],
-                                           options: query.options))
+            return .ok(query.select(ObjectJSON.exchange(
+                exchange, series: series[StatsSampler.key(exchange.vhost, exchange.name)], options: query.options)))
         }
         let filter = try query.matcher()
-        let items = snapshot.exchanges.filter { filter($0.name) }
+        let visible = snapshot.exchanges.filter { request.scope.loginVhosts.contains($0.vhost) }
+        let items = visible.filter { filter($0.name) }
             .sorted { $0.vhost == $1.vhost ? $0.name < $1.name : $0.vhost < $1.vhost }
             .map { ObjectJSON.exchange($0, series: series[StatsSampler.key($0.vhost, $0.name)], options: query.options) }
-        return .ok(try query.respond(items, total: snapshot.exchanges.count))
+        return .ok(try query.respond(items, total: visible.count))
     }
 
     private func bindings(_ rest: [String], _ request: APIRequest) async throws(RequestError) -> APIResponse {
@@ -203,7 +223,7 @@ extension ManagementAPI {
         let vhost = rest.first
         let snapshot = try await snapshot(.bindings, vhost: vhost)
         if let vhost { try requireVhost(vhost, in: snapshot) }
-        var bindings = snapshot.bindings
+        var bindings = snapshot.bindings.filter { request.scope.loginVhosts.contains($0.vhost) }
         // /api/bindings/{vhost}/e/{source}/q|e/{destination}[/{props}]
         if rest.count >= 5, rest[1] == "e", rest[3] == "q" || rest[3] == "e" {
             let source = Self.exchangeName(rest[2])

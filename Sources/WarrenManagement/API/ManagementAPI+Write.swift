@@ -15,7 +15,7 @@ extension ManagementAPI {
             let arguments = try Self.arguments(body)
             let durable = try Self.flag(body, "durable", default: true)
             let autoDelete = try Self.flag(body, "auto_delete", default: false)
-            let created = try await operate { ops throws(ManagementError) in
+            let created = try await operate(as: request.user.name) { ops throws(ManagementError) in
                 try ops.declareQueue(vhost: vhost, queue: name, durable: durable, autoDelete: autoDelete,
                                      arguments: arguments)
             }
@@ -27,24 +27,19 @@ extension ManagementAPI {
             let durable = try Self.flag(body, "durable", default: true)
             let autoDelete = try Self.flag(body, "auto_delete", default: false)
             let isInternal = try Self.flag(body, "internal", default: false)
-            let created = try await operate { ops throws(ManagementError) in
+            let created = try await operate(as: request.user.name) { ops throws(ManagementError) in
                 try ops.declareExchange(vhost: vhost, exchange: name, type: type, durable: durable,
                                         autoDelete: autoDelete, isInternal: isInternal, arguments: arguments)
             }
             return created ? .created : .noContent
         case ("vhosts", 2):
-            let name = path[1]
-            return await (try? operate { ops in ops.addVirtualHost(name) }) == true ? .created : .noContent
+            let (name, user) = (path[1], request.user.name)
+            return try await operate { ops in ops.addVirtualHost(name, grantTo: user) } ? .created : .noContent
         case ("users", 2):
             let user = try Self.user(path[1], body)
             return try await operate { ops in ops.putUser(user) } ? .created : .noContent
-        case ("permissions", 3):
-            // Warren has no per-vhost permissions: every user may use every vhost. Accepted so
-            // that tools which set permissions after creating a user keep working.
-            let snapshot = try await snapshot([])
-            try requireVhost(path[1], in: snapshot)
-            guard snapshot.users.contains(where: { $0.name == path[2] }) else { throw .notFound }
-            return .noContent
+        case ("permissions", 3), ("topic-permissions", 3):
+            return try await putPermission(path[1], path[2], body, topic: path[0] == "topic-permissions")
         default:
             throw .methodNotAllowed
         }
@@ -57,15 +52,17 @@ extension ManagementAPI {
         switch (path.first, path.count) {
         case ("queues", 3):
             let (vhost, name) = (path[1], path[2])
-            try await operate { ops throws(ManagementError) in
+            try await operate(as: request.user.name) { ops throws(ManagementError) in
                 try ops.deleteQueue(vhost: vhost, queue: name, ifEmpty: ifEmpty, ifUnused: ifUnused)
             }
         case ("queues", 4) where path[3] == "contents":
             let (vhost, name) = (path[1], path[2])
-            _ = try await operate { ops throws(ManagementError) in try ops.purge(vhost: vhost, queue: name) }
+            _ = try await operate(as: request.user.name) { ops throws(ManagementError) in
+                try ops.purge(vhost: vhost, queue: name)
+            }
         case ("exchanges", 3):
             let (vhost, name) = (path[1], Self.exchangeName(path[2]))
-            try await operate { ops throws(ManagementError) in
+            try await operate(as: request.user.name) { ops throws(ManagementError) in
                 try ops.deleteExchange(vhost: vhost, exchange: name, ifUnused: ifUnused)
             }
         case ("bindings", 7) where path[2] == "e" && (path[4] == "q" || path[4] == "e"):
@@ -75,21 +72,24 @@ extension ManagementAPI {
                 $0.source == source && $0.destination == path[5] && $0.destinationIsQueue == (path[4] == "q")
                     && ObjectJSON.propertiesKey($0) == path[6]
             }) else { throw .notFound }
-            try await unbind(binding)
+            try await unbind(binding, as: request.user.name)
         case ("vhosts", 2):
             let name = path[1]
             try await operate { ops throws(ManagementError) in try ops.deleteVirtualHost(name) }
         case ("users", 2):
             let name = path[1]
             try await operate { ops throws(ManagementError) in try ops.deleteUser(name) }
+        case ("permissions", 3), ("topic-permissions", 3):
+            try await deletePermission(path[1], path[2], topic: path[0] == "topic-permissions",
+                                       exchange: request.query["exchange"])
         default:
             throw .methodNotAllowed
         }
         return .noContent
     }
 
-    private func unbind(_ b: BindingSnapshot) async throws(RequestError) {
-        try await operate { ops throws(ManagementError) in
+    private func unbind(_ b: BindingSnapshot, as user: String) async throws(RequestError) {
+        try await operate(as: user) { ops throws(ManagementError) in
             try ops.unbind(vhost: b.vhost, source: b.source, destination: b.destination, toQueue: b.destinationIsQueue,
                            routingKey: b.routingKey, arguments: b.arguments)
         }
@@ -104,15 +104,16 @@ extension ManagementAPI {
             let (vhost, source, destination, toQueue) = (path[1], Self.exchangeName(path[3]), path[5], path[4] == "q")
             let routingKey = body["routing_key"]?.stringValue ?? ""
             let arguments = try Self.arguments(body)
-            try await operate { ops throws(ManagementError) in
+            try await operate(as: request.user.name) { ops throws(ManagementError) in
                 try ops.bind(vhost: vhost, source: source, destination: destination, toQueue: toQueue,
                              routingKey: routingKey, arguments: arguments)
             }
             return .created
         case ("queues", 4) where path[3] == "get":
-            return .ok(try await fetch(vhost: path[1], queue: path[2], body))
+            return .ok(try await fetch(vhost: path[1], queue: path[2], body, as: request.user.name))
         case ("exchanges", 4) where path[3] == "publish":
-            return .ok(try await publish(vhost: path[1], exchange: Self.exchangeName(path[2]), body))
+            return .ok(try await publish(vhost: path[1], exchange: Self.exchangeName(path[2]), body,
+                                         as: request.user.name))
         case ("definitions", 1):
             try await Definitions.import(body, into: self)
             return .noContent
@@ -123,7 +124,9 @@ extension ManagementAPI {
 
     // MARK: Messages
 
-    private func fetch(vhost: String, queue: String, _ body: JSON) async throws(RequestError) -> JSON {
+    private func fetch(vhost: String, queue: String, _ body: JSON, as user: String) async throws(RequestError)
+        -> JSON
+    {
         guard let count = body["count"]?.intValue, count >= 0 else { throw .badRequest("count must be an integer") }
         let mode: FetchMode
         switch body["ackmode"]?.stringValue {
@@ -138,7 +141,7 @@ extension ManagementAPI {
         let encoding = body["encoding"]?.stringValue ?? "auto"
         guard encoding == "auto" || encoding == "base64" else { throw .badRequest("encoding must be auto or base64") }
         let truncate = body["truncate"]?.intValue.map { Int(max(0, $0)) }
-        let messages = try await operate { ops throws(ManagementError) in
+        let messages = try await operate(as: user) { ops throws(ManagementError) in
             try ops.fetch(vhost: vhost, queue: queue, count: Int(count), mode: mode)
         }
         return Self.render(messages, base64: encoding == "base64", truncate: truncate)
@@ -162,7 +165,9 @@ extension ManagementAPI {
         })
     }
 
-    private func publish(vhost: String, exchange: String, _ body: JSON) async throws(RequestError) -> JSON {
+    private func publish(vhost: String, exchange: String, _ body: JSON, as user: String) async throws(RequestError)
+        -> JSON
+    {
         guard let routingKey = body["routing_key"]?.stringValue else {
             throw .badRequest("[{error,{key_missing,routing_key}}]")
         }
@@ -178,7 +183,7 @@ extension ManagementAPI {
         }
         let properties = try (body["properties"] ?? .object([])).basicProperties()
         let body = buffer
-        let routed = try await operate { ops throws(ManagementError) in
+        let routed = try await operate(as: user) { ops throws(ManagementError) in
             try ops.publish(vhost: vhost, exchange: exchange, routingKey: routingKey, properties: properties, body: body)
         }
         return .object([("routed", .bool(routed))])

@@ -22,6 +22,8 @@ struct APIRequest {
     var query: [String: String]
     var body: ByteBuffer
     var user: BrokerConfiguration.User
+    /// What the user may see; set by ``ManagementAPI/handle(_:)`` before dispatch.
+    var scope = RequestScope()
 
     func json() throws(RequestError) -> JSON {
         guard body.readableBytes > 0 else { return .object([]) }
@@ -49,6 +51,8 @@ final class ManagementAPI: Sendable {
     func setPort(_ port: Int) { boundPort.store(port, ordering: .relaxed) }
 
     func handle(_ request: APIRequest) async throws(RequestError) -> APIResponse {
+        var request = request
+        request.scope = try await scope(for: request)
         switch request.method {
         case "GET", "HEAD": return try await get(request)
         case "PUT": return try await put(request)
@@ -68,15 +72,19 @@ final class ManagementAPI: Sendable {
 
     /// Runs a change on the broker's loop, turning its refusals into RabbitMQ's HTTP errors.
     func operate<T: Sendable>(
-        _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
+        as user: String? = nil, _ body: @escaping @Sendable (ManagementOperations) throws(ManagementError) -> T
     ) async throws(RequestError) -> T {
         do {
-            return try await broker.withOperations(body)
+            return try await broker.withOperations(as: user, body)
         } catch let error as ManagementError {
             switch error.kind {
             case .notFound: throw RequestError(status: 404, error: "not_found", reason: "NOT_FOUND - " + error.reason)
             case .badRequest: throw .badRequest(error.reason)
-            case .accessRefused: throw RequestError(status: 403, error: "access_refused", reason: error.reason)
+            // RabbitMQ's management API answers every refusal of its AMQP operations so.
+            case .accessRefused: throw Self.accessRefused
+            case .notAuthorised: throw Self.notAuthorised(error.reason)
+            case .objectNotFound: throw .notFound
+            case .notFoundExplained: throw RequestError(status: 404, error: "not_found", reason: error.reason)
             case .locked: throw RequestError(status: 405, error: "resource_locked", reason: error.reason)
             }
         } catch {

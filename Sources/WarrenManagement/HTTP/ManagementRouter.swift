@@ -28,8 +28,12 @@ struct ManagementRouter: HTTPResponder {
         if path == "/metrics/per-object" { return Self.text(await metrics.renderPerObject()) }
         guard path == "/api" || path.hasPrefix("/api/") else { return Self.json(RequestError.notFound) }
         let credentials = request.headers[.authorization]
-        guard let user = await authenticate(credentials, fromLoopback: context.peerIsLoopback) else {
-            var response = credentials == nil ? Response(status: .unauthorized) : Self.json(RequestError.unauthorised)
+        let login = await authenticate(credentials, fromLoopback: context.peerIsLoopback)
+        guard let user = login, user.isManagementUser else {
+            // The same answer for a user that does not exist and a wrong password; only a user
+            // who proved their password learns that their tags keep them out.
+            var response = credentials == nil ? Response(status: .unauthorized)
+                : Self.json(login == nil ? RequestError.unauthorised : ManagementAPI.notAuthorised("Not management user"))
             response.headers[.wwwAuthenticate] = "Basic realm=\"RabbitMQ Management\""
             return response
         }
@@ -71,9 +75,7 @@ struct ManagementRouter: HTTPResponder {
         else { return nil }
         let user = await api.broker.authenticate(user: String(text[..<colon]),
                                                  password: String(text[text.index(after: colon)...]))
-        // As in RabbitMQ, only users with a management-level tag may use the API.
-        let allowed: Set<String> = ["administrator", "management", "monitoring", "policymaker"]
-        guard let user, user.tags.contains(where: allowed.contains) else { return nil }
+        guard let user else { return nil }
         // RabbitMQ's loopback_users (guest) apply to the management API too.
         guard !user.loopbackOnly || fromLoopback else { return nil }
         return user

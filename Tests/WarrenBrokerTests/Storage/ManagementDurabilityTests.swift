@@ -11,7 +11,8 @@ import WarrenWire
         defer { directory.remove() }
         var broker = try await startBroker(directory)
         _ = try await broker.withOperations { operations throws(ManagementError) in
-            _ = operations.addVirtualHost("ops")
+            // As in RabbitMQ, who creates a vhost gets full permissions on it (and they last).
+            _ = operations.addVirtualHost("ops", grantTo: "guest")
             _ = try operations.declareQueue(vhost: "ops", queue: "managed", durable: true, autoDelete: false,
                                             arguments: [:])
             return try operations.publish(vhost: "ops", exchange: "", routingKey: "managed",

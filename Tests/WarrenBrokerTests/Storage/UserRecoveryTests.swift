@@ -11,6 +11,9 @@ import WarrenClient
         var broker = try await startBroker(directory)
         _ = try await broker.withOperations { (operations) throws(ManagementError) in
             _ = operations.putUser(BrokerConfiguration.User(name: "ops", password: "s3cret", tags: ["monitoring"]))
+            _ = try operations.putPermission(Permission(user: "ops", vhost: "/", configure: "^ops\\."))
+            _ = try operations.putTopicPermission(TopicPermission(user: "ops", vhost: "/", exchange: "amq.topic",
+                                                                  write: "^ops\\."))
             _ = operations.putUser(BrokerConfiguration.User(name: "temp", password: "x"))
             try operations.deleteUser("temp")
         }
@@ -19,10 +22,14 @@ import WarrenClient
         broker = try await startBroker(directory)
         let ops = await broker.authenticate(user: "ops", password: "s3cret")
         #expect(ops?.tags == ["monitoring"])
+        #expect(try await broker.snapshot([]).topicPermissions.map(\.write) == ["^ops\\."])
         #expect(await broker.authenticate(user: "temp", password: "x") == nil)
-        // The user can log in over AMQP too.
+        // The user can log in over AMQP too, with the permissions they were given.
         let connection = try await AMQPConnection.connect(to: "amqp://ops:s3cret@127.0.0.1:\(broker.amqpPort)/")
-        try await connection.close()
+        let channel = try await connection.openChannel()
+        try await channel.queueDeclare("ops.q")
+        await #expect(throws: AMQPClientError.self) { try await channel.queueDeclare("other") }
+        try? await connection.close()
         // Passwords are on disk: only the broker's user may read the file.
         let attributes = try FileManager.default.attributesOfItem(atPath: directory.path + "/definitions")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
