@@ -11,7 +11,11 @@ import pika
 import pika.exceptions
 import pika.spec
 
-URL = sys.argv[1] if len(sys.argv) == 2 else sys.exit("usage: interop.py AMQP-URL")
+if len(sys.argv) not in (2, 5):
+    sys.exit("usage: interop.py AMQP-URL [AMQPS-URL CA-FILE MANAGEMENT-URL]")
+URL = sys.argv[1]
+# With them, the TLS checks run too (checks_tls.py).
+TLS = tuple(sys.argv[2:5]) if len(sys.argv) == 5 else None
 SUFFIX = "-%d" % random.randint(0, 2**31)
 RESULTS = {"passed": 0, "failed": 0}
 CHECK_TIMEOUT = 20

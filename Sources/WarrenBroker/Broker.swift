@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import WarrenWire
 #if canImport(Glibc)
 import Glibc
@@ -164,21 +165,26 @@ public final class Broker: Sendable {
     public let configuration: BrokerConfiguration
     /// The port actually bound (useful with `amqpPort: 0`).
     public let amqpPort: Int
+    /// The AMQPS port bound, with ``BrokerConfiguration/tls``.
+    public let amqpsPort: Int?
     let core: NIOLoopBound<BrokerCore>
-    private let serverChannel: any Channel
+    private let listeners: [any Channel]
     private let group: MultiThreadedEventLoopGroup
 
-    private init(configuration: BrokerConfiguration, amqpPort: Int, core: NIOLoopBound<BrokerCore>,
-                 serverChannel: any Channel, group: MultiThreadedEventLoopGroup) {
+    private init(configuration: BrokerConfiguration, amqpPort: Int, amqpsPort: Int?, core: NIOLoopBound<BrokerCore>,
+                 listeners: [any Channel], group: MultiThreadedEventLoopGroup) {
         self.configuration = configuration
         self.amqpPort = amqpPort
+        self.amqpsPort = amqpsPort
         self.core = core
-        self.serverChannel = serverChannel
+        self.listeners = listeners
         self.group = group
     }
 
     /// Binds the AMQP listener and starts serving.
     public static func start(_ configuration: BrokerConfiguration) async throws -> Broker {
+        // Certificate and key first: a wrong file is reported before anything is recovered.
+        let tlsContext = try configuration.tls?.makeContext()
         // Recovery reads files with blocking calls (seconds for 100,000 messages), so it runs on
         // a thread pool, not on Swift concurrency's few shared threads, before the loop serves
         // anyone.
@@ -206,6 +212,31 @@ public final class Broker: Sendable {
             core.startMemoryMonitor()
             return NIOLoopBound(core, eventLoop: eventLoop)
         }.get()
+        var listeners: [any Channel] = []
+        do {
+            let plain = try await listen(group: group, core: core, host: configuration.host,
+                                         port: configuration.amqpPort, tls: nil)
+            listeners.append(plain)
+            var amqpsPort: Int?
+            if let tls = configuration.tls, let tlsContext {
+                let secure = try await listen(group: group, core: core, host: configuration.host, port: tls.port,
+                                              tls: tlsContext)
+                listeners.append(secure)
+                amqpsPort = secure.localAddress?.port ?? tls.port
+            }
+            return Broker(configuration: configuration, amqpPort: plain.localAddress?.port ?? configuration.amqpPort,
+                          amqpsPort: amqpsPort, core: core, listeners: listeners, group: group)
+        } catch {
+            for listener in listeners { try? await listener.close().get() }
+            try? await eventLoop.flatSubmit { core.value.persistence?.close() ?? eventLoop.makeSucceededVoidFuture() }.get()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// One AMQP listener; with a TLS context each connection speaks TLS first.
+    private static func listen(group: MultiThreadedEventLoopGroup, core: NIOLoopBound<BrokerCore>, host: String,
+                               port: Int, tls: NIOSSLContext?) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -213,20 +244,13 @@ public final class Broker: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let connection = ServerConnection(broker: core.value, peerIsLoopback: isLoopback(channel.remoteAddress))
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    let connection = ServerConnection(broker: core.value, peerIsLoopback: isLoopback(channel.remoteAddress),
+                                                      overTLS: tls != nil)
                     try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }
-        do {
-            let serverChannel = try await bootstrap.bind(host: configuration.host, port: configuration.amqpPort).get()
-            let port = serverChannel.localAddress?.port ?? configuration.amqpPort
-            return Broker(configuration: configuration, amqpPort: port, core: core, serverChannel: serverChannel,
-                          group: group)
-        } catch {
-            try? await eventLoop.flatSubmit { core.value.persistence?.close() ?? eventLoop.makeSucceededVoidFuture() }.get()
-            try? await group.shutdownGracefully()
-            throw error
-        }
+        return try await bootstrap.bind(host: host, port: port).get()
     }
 
     /// Changes the free disk space below which publishers are blocked, as `rabbitmqctl
@@ -239,7 +263,7 @@ public final class Broker: Sendable {
     /// Stops listening, closes every connection with 320 CONNECTION_FORCED, and stops the loop.
     public func shutdown() async throws {
         let core = self.core
-        try await serverChannel.close().get()
+        for listener in listeners { try await listener.close().get() }
         try await core.eventLoop.submit {
             core.value.stopMemoryMonitor()
             for connection in core.value.connections.values { connection.forceClose() }

@@ -80,6 +80,30 @@ public struct BrokerConfiguration: Sendable {
     public var dataDirectory: String?
     /// Size at which the message store starts a new segment file (RabbitMQ's is 16 MiB).
     public var segmentSize: Int = 16 * 1024 * 1024
+    /// A second AMQP listener that speaks TLS (RabbitMQ's `listeners.ssl`, port 5671), beside the
+    /// plain one; nil for none.
+    public var tls: TLSListener?
+    /// Seconds a client whose login was refused waits before its socket is closed: RabbitMQ's
+    /// reader sleeps 3 s (`SILENT_CLOSE_DELAY`) after any handshake error, so that a client cannot
+    /// try passwords faster than that on one connection.
+    public var authenticationFailureDelay: TimeAmount = .seconds(3)
+    /// Where the broker reports what an operator should know about (refused logins); nil says
+    /// nothing. Called on the broker's event loop: keep it quick.
+    public var log: (@Sendable (String) -> Void)?
+
+    /// An AMQPS listener: a certificate chain and its private key, both PEM files.
+    public struct TLSListener: Sendable {
+        public var certificateChainFile: String
+        public var privateKeyFile: String
+        /// 0 picks a free port; ``Broker/amqpsPort`` tells which.
+        public var port: Int
+
+        public init(certificateChainFile: String, privateKeyFile: String, port: Int = 5671) {
+            self.certificateChainFile = certificateChainFile
+            self.privateKeyFile = privateKeyFile
+            self.port = port
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", amqpPort: Int = 5672,

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import WarrenBroker
@@ -16,29 +18,74 @@ import Glibc
 public final class ManagementServer: Sendable {
     /// The port actually bound (useful with `port: 0`).
     public let port: Int
+    /// The HTTPS port bound, when `tls` was given.
+    public let tlsPort: Int?
     public let host: String
-    private let task: Task<Void, any Error>
+    private let tasks: [Task<Void, any Error>]
     private let samplerTask: Task<Void, Never>
 
-    private init(port: Int, host: String, task: Task<Void, any Error>, samplerTask: Task<Void, Never>) {
+    private init(port: Int, tlsPort: Int?, host: String, tasks: [Task<Void, any Error>], samplerTask: Task<Void, Never>) {
         self.port = port
+        self.tlsPort = tlsPort
         self.host = host
-        self.task = task
+        self.tasks = tasks
         self.samplerTask = samplerTask
     }
 
-    /// Binds the HTTP listener and starts serving and sampling statistics.
+    /// Binds the HTTP listener (and with `tls` an HTTPS one, as RabbitMQ's `management.ssl`
+    /// listener, the same API on both) and starts serving and sampling statistics.
     ///
     /// - Parameter sampleInterval: seconds between statistics samples (RabbitMQ's
     ///   `collect_statistics_interval`, 5 s); rates are computed between samples.
     public static func start(
-        broker: Broker, host: String = "127.0.0.1", port: Int = 15672, sampleInterval: Double = 5
+        broker: Broker, host: String = "127.0.0.1", port: Int = 15672, tls: BrokerConfiguration.TLSListener? = nil,
+        sampleInterval: Double = 5
     ) async throws -> ManagementServer {
-        let bound = AsyncStream<Result<Int, any Error>>.makeStream()
+        let server: HTTPServerBuilder?
+        if let tls {
+            server = try HTTPServerBuilder.tls(tlsConfiguration: tls.serverConfiguration())
+        } else {
+            server = nil
+        }
         let sampler = StatsSampler(interval: sampleInterval)
         let router = ManagementRouter(broker: broker, sampler: sampler)
+        let plain = try await serve(router, host: host, port: port, server: .http1())
+        var tasks = [plain.task]
+        var tlsPort: Int?
+        if let server, let tls {
+            do {
+                let secure = try await serve(router, host: host, port: tls.port, server: server)
+                tasks.append(secure.task)
+                tlsPort = secure.port
+            } catch {
+                plain.task.cancel()
+                _ = await plain.task.result
+                throw error
+            }
+        }
+        let actualPort = plain.port
+        router.api.setPort(actualPort)
+        let samplerTask = Task {
+            var lastTrim = ContinuousClock.now
+            while !Task.isCancelled {
+                let queues = await router.api.sample()
+                if queues >= Self.trimAboveQueues && ContinuousClock.now - lastTrim >= Self.trimInterval {
+                    Self.returnFreeMemory()
+                    lastTrim = ContinuousClock.now
+                }
+                try? await Task.sleep(for: .milliseconds(Int(sampleInterval * 1000)))
+            }
+        }
+        return ManagementServer(port: actualPort, tlsPort: tlsPort, host: host, tasks: tasks, samplerTask: samplerTask)
+    }
+
+    /// One listener for the router; returns once it is bound (or failed to bind).
+    private static func serve(_ router: ManagementRouter, host: String, port: Int, server: HTTPServerBuilder)
+        async throws -> (port: Int, task: Task<Void, any Error>)
+    {
+        let bound = AsyncStream<Result<Int, any Error>>.makeStream()
         let app = Application(
-            responder: router,
+            responder: router, server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 bound.continuation.yield(.success(channel.localAddress?.port ?? port))
@@ -54,26 +101,12 @@ public final class ManagementServer: Sendable {
         }
         var iterator = bound.stream.makeAsyncIterator()
         guard let result = await iterator.next() else { throw CancellationError() }
-        let actualPort: Int
         do {
-            actualPort = try result.get()
+            return (try result.get(), task)
         } catch {
             task.cancel()
             throw error
         }
-        router.api.setPort(actualPort)
-        let samplerTask = Task {
-            var lastTrim = ContinuousClock.now
-            while !Task.isCancelled {
-                let queues = await router.api.sample()
-                if queues >= Self.trimAboveQueues && ContinuousClock.now - lastTrim >= Self.trimInterval {
-                    Self.returnFreeMemory()
-                    lastTrim = ContinuousClock.now
-                }
-                try? await Task.sleep(for: .milliseconds(Int(sampleInterval * 1000)))
-            }
-        }
-        return ManagementServer(port: actualPort, host: host, task: task, samplerTask: samplerTask)
     }
 
     /// A sample builds a snapshot of every queue, exchange, connection and channel and lets it
@@ -102,8 +135,8 @@ public final class ManagementServer: Sendable {
     /// Stops sampling and serving.
     public func shutdown() async {
         samplerTask.cancel()
-        task.cancel()
-        _ = await task.result
+        for task in tasks { task.cancel() }
+        for task in tasks { _ = await task.result }
         await samplerTask.value
     }
 }

@@ -17,7 +17,10 @@ struct BrokerCommand: AsyncParsableCommand {
             administrator that may only connect from loopback; --user adds users that may connect from anywhere, \
             with the tags given after a second colon (none without: such a user may use AMQP but not the \
             management API). Every user given here has full permissions (configure, write, read: .*) on / and \
-            on each --vhost.
+            on each --vhost. With --tls-cert and --tls-key the broker also speaks AMQP over TLS on \
+            --amqps-port and the management API over HTTPS on --management-tls-port, beside the plain \
+            listeners. A refused login is logged on standard error and, as in RabbitMQ, its connection is \
+            closed only after 3 s.
             """
     )
 
@@ -53,7 +56,26 @@ struct BrokerCommand: AsyncParsableCommand {
         valueName: "path"))
     var dataDir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "PEM certificate chain (the server's certificate first) for AMQPS and HTTPS; needs --tls-key.",
+        valueName: "path"))
+    var tlsCert: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(name: .long, help: "AMQPS (AMQP over TLS) port, with --tls-cert and --tls-key (0 picks a free one).")
+    var amqpsPort: Int = 5671
+
+    @Option(name: .long, help: "Management API over HTTPS, with --tls-cert and --tls-key (0 picks a free one).")
+    var managementTlsPort: Int = 15671
+
     func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        for (name, port) in [("--amqps-port", amqpsPort), ("--management-tls-port", managementTlsPort)]
+        where !(0...65535).contains(port) {
+            throw ValidationError("\(name) must be 0 to 65535")
+        }
         guard (0...65535).contains(amqpPort) else { throw ValidationError("--amqp-port must be 0 to 65535") }
         guard (0...65535).contains(managementPort) else {
             throw ValidationError("--management-port must be 0 to 65535")
@@ -102,25 +124,43 @@ struct BrokerCommand: AsyncParsableCommand {
         // `--user guest:...` sets it at every start like any other --user.
         if !users.contains(where: { $0.name == "guest" && !$0.loopbackOnly }) { configuration.defaultUserNames = ["guest"] }
         if let limit = diskFreeLimit.flatMap(parseSize) { configuration.diskFreeLimit = limit }
+        var managementTLS: BrokerConfiguration.TLSListener?
+        if let tlsCert, let tlsKey {
+            configuration.tls = .init(certificateChainFile: tlsCert, privateKeyFile: tlsKey, port: amqpsPort)
+            managementTLS = .init(certificateChainFile: tlsCert, privateKeyFile: tlsKey, port: managementTlsPort)
+        }
+        configuration.log = { line in
+            let stamp = Date().formatted(.iso8601)
+            FileHandle.standardError.write(Data("warren broker: \(stamp) \(line)\n".utf8))
+        }
         let broker: Broker
         do {
             broker = try await Broker.start(configuration)
         } catch {
-            FileHandle.standardError.write(Data("warren broker: cannot start on \(bind):\(amqpPort): \(error)\n".utf8))
+            let message = error is BrokerStartError ? "\(error)" : "cannot start on \(bind):\(amqpPort): \(error)"
+            FileHandle.standardError.write(Data("warren broker: \(message)\n".utf8))
             throw ExitCode.failure
         }
         let management: ManagementServer
         do {
-            management = try await ManagementServer.start(broker: broker, host: bind, port: managementPort)
+            management = try await ManagementServer.start(broker: broker, host: bind, port: managementPort,
+                                                          tls: managementTLS)
         } catch {
+            let ports = managementTLS.map { "\(managementPort) or \($0.port)" } ?? "\(managementPort)"
             FileHandle.standardError.write(Data(
-                "warren broker: cannot listen on \(bind):\(managementPort) for management: \(error)\n".utf8))
+                "warren broker: cannot listen on \(bind):\(ports) for management: \(error)\n".utf8))
             try await broker.shutdown()
             throw ExitCode.failure
         }
         // Written unbuffered: scripts read the ports from these lines through a pipe.
         FileHandle.standardOutput.write(Data("warren broker: AMQP on amqp://\(bind):\(broker.amqpPort)/ (Ctrl-C to stop)\n".utf8))
+        if let port = broker.amqpsPort {
+            FileHandle.standardOutput.write(Data("warren broker: AMQPS on amqps://\(bind):\(port)/\n".utf8))
+        }
         FileHandle.standardOutput.write(Data("warren broker: management on http://\(bind):\(management.port)/\n".utf8))
+        if let port = management.tlsPort {
+            FileHandle.standardOutput.write(Data("warren broker: management on https://\(bind):\(port)/\n".utf8))
+        }
         await waitForTerminationSignal()
         print("warren broker: shutting down")
         await management.shutdown()

@@ -160,7 +160,8 @@ extension BrokerCore {
             heartbeat: Int(connection.heartbeat), clientProperties: connection.clientProperties,
             connectedAt: connection.connectedAtWallClock, receivedOctets: connection.receivedOctets,
             sentOctets: connection.sentOctets, receiveCount: connection.receiveCount,
-            sendCount: connection.sendCount, blocked: connection.isBlocked, inFlow: connection.isInFlow)
+            sendCount: connection.sendCount, blocked: connection.isBlocked, inFlow: connection.isInFlow,
+            ssl: connection.overTLS, sslProtocol: connection.tlsProtocol)
     }
 
     static func snapshot(_ channel: ServerChannel, _ identity: ChannelIdentity) -> ChannelSnapshot {

@@ -9,6 +9,8 @@ package struct BrokerSnapshot: Sendable {
     package var clusterName: String
     package var amqpHost: String
     package var amqpPort: Int
+    /// The AMQPS listener's port, when there is one.
+    package var amqpsPort: Int?
     package var uptimeMilliseconds: Int64
     package var memoryAlarm: Bool
     package var memoryLimit: Int
@@ -181,6 +183,10 @@ package struct ConnectionSnapshot: Sendable {
     package var blocked: Bool
     /// Paused by flow control (RabbitMQ's connection state `flow`).
     package var inFlow = false
+    /// Over the AMQPS listener.
+    package var ssl = false
+    /// The TLS version, as RabbitMQ names it (`tlsv1.3`).
+    package var sslProtocol: String?
 }
 
 package struct ChannelSnapshot: Sendable {

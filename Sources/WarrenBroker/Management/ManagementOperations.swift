@@ -308,7 +308,9 @@ extension Broker {
     package func snapshot(_ parts: SnapshotParts, vhost: String? = nil) async throws -> BrokerSnapshot {
         let core = self.core
         let port = amqpPort
-        return try await core.eventLoop.submit { core.value.snapshot(parts, vhost: vhost, amqpPort: port) }.get()
+        var snapshot = try await core.eventLoop.submit { core.value.snapshot(parts, vhost: vhost, amqpPort: port) }.get()
+        snapshot.amqpsPort = amqpsPort
+        return snapshot
     }
 
     /// The vhost and name of every queue (of one vhost), without their figures.

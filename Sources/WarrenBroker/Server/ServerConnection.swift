@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOSSL
 import WarrenWire
 
 /// One client connection to the embedded broker: protocol header, handshake, heartbeats, frames
@@ -15,6 +16,8 @@ final class ServerConnection: ChannelInboundHandler {
         case open
         /// The broker sent connection.close and waits for close-ok; other frames are ignored.
         case closing
+        /// The login was refused: nothing more is read, and the socket closes after a delay.
+        case refused
         case closed
     }
 
@@ -71,14 +74,31 @@ final class ServerConnection: ChannelInboundHandler {
     private(set) var peerAddress: SocketAddress?
     private(set) var localAddress: SocketAddress?
 
-    init(broker: BrokerCore, peerIsLoopback: Bool) {
+    /// Accepted on the AMQPS listener.
+    let overTLS: Bool
+
+    init(broker: BrokerCore, peerIsLoopback: Bool, overTLS: Bool = false) {
         self.broker = broker
+        self.overTLS = overTLS
         self.handshake = ServerHandshake(configuration: broker.configuration, peerIsLoopback: peerIsLoopback)
         // RabbitMQ allows at most 512 MiB whatever max_message_size says; so does a Message.
         self.assembler = CommandAssembler(maximumBodySize: min(broker.configuration.maximumMessageSize, 512 << 20))
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// The TLS version negotiated, named as RabbitMQ's `ssl_protocol` names it; nil over plain TCP.
+    var tlsProtocol: String? {
+        guard overTLS, let handler = try? context?.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+            let version = handler.tlsVersion
+        else { return nil }
+        switch version {
+        case .tlsv1: return "tlsv1"
+        case .tlsv11: return "tlsv1.1"
+        case .tlsv12: return "tlsv1.2"
+        case .tlsv13: return "tlsv1.3"
+        }
+    }
     var channelCount: Int { channels.count }
 
     // MARK: NIO events
@@ -105,6 +125,8 @@ final class ServerConnection: ChannelInboundHandler {
         didRead = true
         receivedOctets += incoming.readableBytes
         receiveCount += 1
+        // After a refused login nothing more is read, nor kept.
+        if phase == .refused { return }
         if readBuffer == nil || readBuffer!.readableBytes == 0 {
             readBuffer = incoming
         } else {
@@ -126,7 +148,7 @@ final class ServerConnection: ChannelInboundHandler {
                 send(channel: 0, handshake.start())
                 flush()
             }
-            while phase != .closed, let frame = try decoder.decodeFrame(from: &readBuffer!) {
+            while phase != .closed, phase != .refused, let frame = try decoder.decodeFrame(from: &readBuffer!) {
                 try receive(frame)
             }
         } catch let error as AMQPWireError {
@@ -268,16 +290,8 @@ final class ServerConnection: ChannelInboundHandler {
             case .send(let reply):
                 try write(channel: 0, reply)
                 flush()
-            case .refuseLogin(let error, let sendClose):
-                if sendClose {
-                    phase = .closing
-                    send(channel: 0, ConnectionClose(replyCode: error.code.rawValue, replyText: error.replyText,
-                                                     classID: 10, methodID: 11))
-                    flush()
-                    scheduleCloseTimeout()
-                } else {
-                    closeSocket()
-                }
+            case .refuseLogin(let error, let sendClose, let logged):
+                refuseLogin(error, sendClose: sendClose, logged: logged)
             case .tuned(let frameMax, let channelMax, let heartbeat):
                 self.frameMax = frameMax == 0 ? broker.configuration.frameMax : frameMax
                 self.channelMax = channelMax == 0 ? broker.configuration.channelMax : channelMax
@@ -448,7 +462,7 @@ final class ServerConnection: ChannelInboundHandler {
 
     /// Closes the connection with a hard error: connection.close, then wait briefly for close-ok.
     func closeConnection(_ error: BrokerError) {
-        guard phase != .closing && phase != .closed else { return }
+        guard phase != .closing && phase != .closed && phase != .refused else { return }
         flushConfirms()
         phase = .closing
         send(channel: 0, ConnectionClose(replyCode: error.code.rawValue,
@@ -460,9 +474,30 @@ final class ServerConnection: ChannelInboundHandler {
     }
 
     private func scheduleCloseTimeout(seconds: Int64 = 3) {
+        scheduleClose(in: .seconds(seconds))
+    }
+
+    private func scheduleClose(in delay: TimeAmount) {
         guard let context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        closeTimeout = context.eventLoop.scheduleTask(in: .seconds(seconds)) { bound.value.closeSocket() }
+        closeTimeout = context.eventLoop.scheduleTask(in: delay) { bound.value.closeSocket() }
+    }
+
+    /// As RabbitMQ's reader after a refused login: connection.close (403) for a client that
+    /// said it can take one, then nothing is read, close-ok included, and the socket is closed
+    /// only after ``BrokerConfiguration/authenticationFailureDelay``, so one connection cannot
+    /// try passwords quickly. The reason goes to the broker's log, not to the client.
+    private func refuseLogin(_ error: BrokerError, sendClose: Bool, logged: String) {
+        phase = .refused
+        handshakeTimeout?.cancel()
+        let peer = peerAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        broker.configuration.log?("refused the login of connection \(peer)\(overTLS ? " (TLS)" : ""): \(logged)")
+        if sendClose {
+            send(channel: 0, ConnectionClose(replyCode: error.code.rawValue, replyText: error.replyText,
+                                             classID: 10, methodID: 11))
+            flush()
+        }
+        scheduleClose(in: broker.configuration.authenticationFailureDelay)
     }
 
     private func closeSocket() {

@@ -27,8 +27,9 @@ struct ServerHandshake {
 
     enum Action {
         case send(AMQPMethod)
-        /// Login refused: close with 403 if the client can take it, else just drop the socket.
-        case refuseLogin(BrokerError, sendClose: Bool)
+        /// Login refused: close with 403 if the client can take it, else just drop the socket;
+        /// `logged` is the reason for the broker's log, which the client is not told.
+        case refuseLogin(BrokerError, sendClose: Bool, logged: String)
         case tuned(frameMax: UInt32, channelMax: UInt16, heartbeat: UInt16)
         case opened(vhost: String, reply: AMQPMethod)
         case fail(BrokerError)
@@ -77,19 +78,24 @@ struct ServerHandshake {
         case (.awaitingStartOk, .connectionStartOk(let startOk)):
             clientProperties = startOk.clientProperties
             capabilities = ClientCapabilities(startOk.clientProperties)
-            guard let (user, password) = Self.credentials(mechanism: startOk.mechanism, response: startOk.response) else {
-                return .refuseLogin(
-                    .accessRefused("Login was refused using authentication mechanism \(startOk.mechanism). "
-                        + "For details see the broker logfile."),
-                    sendClose: capabilities.authenticationFailureClose)
+            let mechanism = startOk.mechanism
+            func refuse(_ why: String) -> Action {
+                .refuseLogin(.accessRefused("Login was refused using authentication mechanism \(mechanism). "
+                                                + "For details see the broker logfile."),
+                             sendClose: capabilities.authenticationFailureClose,
+                             logged: "\(mechanism) login refused: \(why)")
             }
-            guard let account = configuration.users.first(where: { $0.name == user }), account.hasPassword(password),
-                !account.loopbackOnly || peerIsLoopback
-            else {
-                return .refuseLogin(
-                    .accessRefused("Login was refused using authentication mechanism \(startOk.mechanism). "
-                        + "For details see the broker logfile."),
-                    sendClose: capabilities.authenticationFailureClose)
+            guard let (user, password) = Self.credentials(mechanism: mechanism, response: startOk.response) else {
+                return refuse("the \(mechanism) response could not be read")
+            }
+            // As RabbitMQ's internal backend: one text for a missing user and a wrong password.
+            guard let account = configuration.users.first(where: { $0.name == user }) else {
+                _ = PasswordHash.timingDecoy.matches(password)
+                return refuse("user '\(user)' - invalid credentials")
+            }
+            guard account.hasPassword(password) else { return refuse("user '\(user)' - invalid credentials") }
+            guard !account.loopbackOnly || peerIsLoopback else {
+                return refuse("user '\(user)' can only connect via localhost")
             }
             username = user
             state = .awaitingTuneOk

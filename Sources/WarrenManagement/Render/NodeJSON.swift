@@ -96,17 +96,21 @@ enum NodeJSON {
         ]
         let totals: [(String, UInt64)] = [("messages", UInt64(ready + unacked)), ("messages_ready", UInt64(ready)),
                                           ("messages_unacknowledged", UInt64(unacked))]
-        let listener: JSON = .sorted([
-            ("ip_address", .string(s.amqpHost)), ("node", .string(s.nodeName)), ("port", .int(s.amqpPort)),
-            ("protocol", .string("amqp")), ("socket_opts", .sorted([("backlog", .int(256)), ("nodelay", .bool(true))])),
-        ])
+        func listener(_ port: Int, _ name: String) -> JSON {
+            .sorted([
+                ("ip_address", .string(s.amqpHost)), ("node", .string(s.nodeName)), ("port", .int(port)),
+                ("protocol", .string(name)),
+                ("socket_opts", .sorted([("backlog", .int(256)), ("nodelay", .bool(true))])),
+            ])
+        }
+        let listeners = [listener(s.amqpPort, "amqp")] + (s.amqpsPort.map { [listener($0, "amqp/ssl")] } ?? [])
         return .sorted([
             ("churn_rates", ObjectJSON.counterObject(churn, series: series, fields: fields)),
             ("cluster_name", .string(s.clusterName)), ("contexts", contexts(port: managementPort, node: s.nodeName)),
             ("disable_stats", .bool(options.disableStats)), ("enable_queue_totals", .bool(options.enableQueueTotals)),
             ("erlang_full_version", .string("none (Warren is written in Swift)")),
             ("erlang_version", .string("none")), ("exchange_types", exchangeTypes),
-            ("listeners", .array([listener])), ("management_version", .string(ObjectJSON.managementVersion)),
+            ("listeners", .array(listeners)), ("management_version", .string(ObjectJSON.managementVersion)),
             ("message_stats", ObjectJSON.counterObject(messageStats, series: series, fields: fields,
                                                        history: options.messageRates)),
             ("node", .string(s.nodeName)),

@@ -2,6 +2,8 @@ import Foundation
 
 /// Where a management HTTP API is and how to log in: parsed from a URL such as
 /// `http://user:password@host:15672/` (credentials default to guest:guest, as RabbitMQ's tools do).
+/// An https URL may name the CA to trust instead of the system's, as amqps URLs do:
+/// `https://user:password@host:15671/?cacertfile=/path/ca.pem`.
 public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Scheme, host, port and path prefix, ending in `/`, without credentials.
     public var baseURL: String
@@ -9,6 +11,8 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var password: String
     public var host: String
     public var port: Int
+    /// The PEM file of the CA that signed the server's certificate (`cacertfile`).
+    public var caFile: String?
 
     public init(url: String) throws(MonitorError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
@@ -27,6 +31,15 @@ public struct ManagementEndpoint: Sendable, Hashable, CustomStringConvertible {
         var path = components.path
         if path.hasSuffix("/api") || path.hasSuffix("/api/") { path = String(path.prefix(upTo: path.range(of: "/api", options: .backwards)!.lowerBound)) }
         if !path.hasSuffix("/") { path += "/" }
+        for item in components.queryItems ?? [] {
+            guard item.name == "cacertfile" else {
+                throw .badURL(Self.redacted(url), reason: "unknown query parameter '\(item.name)' (only cacertfile is known)")
+            }
+            guard scheme == "https", let value = item.value, !value.isEmpty else {
+                throw .badURL(Self.redacted(url), reason: "cacertfile needs an https URL and a file")
+            }
+            caFile = value
+        }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         baseURL = "\(scheme)://\(hostPart):\(port)\(path)"
     }

@@ -49,11 +49,19 @@ public struct ManagementSource: MonitorSource {
     public let options: ManagementOptions
     let transport: any ManagementTransport
 
+    /// Without a transport, HTTP(S) with the system's trust store, or with only the CA of the
+    /// URL's `cacertfile` when it has one.
     public init(url: String, options: ManagementOptions = ManagementOptions(),
-                transport: any ManagementTransport = HTTPClientTransport.shared) throws(MonitorError) {
+                transport: (any ManagementTransport)? = nil) throws(MonitorError) {
         endpoint = try ManagementEndpoint(url: url)
         self.options = options
-        self.transport = transport
+        if let transport {
+            self.transport = transport
+        } else if let caFile = endpoint.caFile {
+            self.transport = try HTTPClientTransport.trusting(caFile: caFile)
+        } else {
+            self.transport = HTTPClientTransport.shared
+        }
     }
 
     public var description: String { "management \(endpoint)" }
@@ -274,6 +282,8 @@ public struct ManagementSource: MonitorSource {
         for (needle, meaning) in [("refused", "connection refused"), ("connectTimeout", "connect timed out"),
                                   ("deadlineExceeded", "timed out"), ("readTimeout", "timed out"),
                                   ("remoteConnectionClosed", "connection closed by the server"),
+                                  ("CERTIFICATE_VERIFY_FAILED",
+                                   "TLS failed: the server's certificate is not trusted (a private CA goes in the URL: ?cacertfile=FILE)"),
                                   ("ssl", "TLS failed"), ("TLS", "TLS failed"),
                                   ("unknown host", "unknown host"), ("getaddrinfo", "unknown host"),
                                   ("Name or service not known", "unknown host")]

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Synchronization
 
 /// One HTTP exchange with a management API: what ``ManagementSource`` sends and what comes back.
 /// A protocol so that tests can count and inspect the requests a poll makes (a recording layer
@@ -42,6 +44,30 @@ public struct HTTPClientTransport: ManagementTransport {
         configuration.decompression = .enabled(limit: .size(512 << 20))
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }())
+
+    private static let trustingClients = Mutex<[String: HTTPClientTransport]>([:])
+
+    /// A client that trusts only the CA in this PEM file: one per file, kept for the process.
+    public static func trusting(caFile: String) throws(MonitorError) -> HTTPClientTransport {
+        let roots: [NIOSSLCertificate]
+        do {
+            roots = try NIOSSLCertificate.fromPEMFile(caFile)
+        } catch {
+            throw .badURL("cacertfile=\(caFile)", reason: "cannot read a PEM certificate from it: \(error)")
+        }
+        guard !roots.isEmpty else { throw .badURL("cacertfile=\(caFile)", reason: "no PEM certificate in it") }
+        return trustingClients.withLock { clients in
+            if let client = clients[caFile] { return client }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(roots)
+            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+            configuration.decompression = .enabled(limit: .size(512 << 20))
+            let client = HTTPClientTransport(client: HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                                                configuration: configuration))
+            clients[caFile] = client
+            return client
+        }
+    }
 
     /// The largest body read; a bigger one fails the request rather than the process.
     public static let maximumBody = 512 << 20
