@@ -46,6 +46,10 @@ extension ManagementOperations {
         core.configuration.users.removeAll { $0.name == name }
         core.configuration.permissions?.removeAll { $0.user == name }
         core.configuration.topicPermissions.removeAll { $0.user == name }
+        // As RabbitMQ's connection tracking on user_deleted.
+        for connection in core.connections.values where connection.isOpen && connection.username == name {
+            connection.closeConnection(BrokerError(.connectionForced, "user '\(name)' is deleted"))
+        }
     }
 
     private func requireUserAndVhost(_ user: String, _ vhost: String) throws(ManagementError) {

@@ -49,6 +49,8 @@ final class ServerConnection: ChannelInboundHandler {
     private var handshakeTimeout: Scheduled<Void>?
 
     var username: String { handshake.username }
+    /// Past connection.open and not closing.
+    var isOpen: Bool { phase == .open }
     var clientCapabilities: ClientCapabilities { handshake.capabilities }
     var clientProperties: FieldTable { handshake.clientProperties }
     var exclusiveQueues: [BrokerQueue] = []
