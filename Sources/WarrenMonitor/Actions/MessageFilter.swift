@@ -67,13 +67,21 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A whole filter: terms separated by spaces, a value with spaces in double quotes
-    /// (`reason=rejected header.x-exception-message="timed out"`). Nil with the bad term.
+    /// (`reason=rejected header.x-exception-message="timed out"`), and within quotes `\"` and
+    /// `\\` for a quote and a backslash. Nil with the bad term.
     public static func parseAll(_ text: String) -> Result<[ReplayFilter], FilterError> {
         var terms: [String] = []
         var current = ""
         var quoted = false
+        var escaped = false
         for character in text {
-            if character == "\"" {
+            if escaped {
+                if character != "\"" && character != "\\" { current.append("\\") }
+                current.append(character)
+                escaped = false
+            } else if quoted && character == "\\" {
+                escaped = true
+            } else if character == "\"" {
                 quoted.toggle()
             } else if character == " " && !quoted {
                 if !current.isEmpty { terms.append(current) }
@@ -82,6 +90,7 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
                 current.append(character)
             }
         }
+        if escaped { current.append("\\") }
         if quoted { return .failure(FilterError(term: current, reason: "a quote is not closed")) }
         if !current.isEmpty { terms.append(current) }
         var filters: [ReplayFilter] = []
@@ -101,17 +110,21 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        func quote(_ value: String) -> String { value.contains(" ") ? "\"\(value)\"" : value }
+        /// Quoted when it must be, so that the text parses back to the same filter.
+        func quote(_ value: String) -> String {
+            guard value.contains(where: { $0 == " " || $0 == "\"" || $0 == "\\" }) else { return value }
+            return "\"" + value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+        }
         switch self {
         case .reason(let r): return "reason=\(quote(r))"
         case .sourceQueue(let q): return "queue=\(quote(q))"
         case .olderThan(let s): return "age>\(Int(s))s"
         case .newerThan(let s): return "age<\(Int(s))s"
-        case .header(let name, let value): return "header.\(name)=\(quote(value))"
+        case .header(let name, let value): return "header.\(quote(name))=\(quote(value))"
         case .maxDeaths(let count): return "deaths<=\(count)"
-        case .property(let name, let value): return "property.\(name)=\(quote(value))"
+        case .property(let name, let value): return "property.\(quote(name))=\(quote(value))"
         case .bodyContains(let text): return "body~\(quote(text))"
-        case .bodyField(let path, let value): return "body.\(path.joined(separator: "."))=\(quote(value))"
+        case .bodyField(let path, let value): return "body.\(quote(path.joined(separator: ".")))=\(quote(value))"
         case .not(let inner): return "!\(inner)"
         }
     }

@@ -32,6 +32,25 @@ struct MessageFilterTests {
         #expect(try ReplayFilter.parseAll(filters.map(\.description).joined(separator: " ")).get() == filters)
     }
 
+    /// Error texts quote things (a triage group's filter is built from one): within quotes,
+    /// `\"` is a quote and `\\` a backslash, and written back the filter parses the same.
+    @Test(arguments: [
+        ReplayFilter.header("x-exception-message", #"key "id" not found"#),
+        .header("path", #"C:\temp\in"#), .header("x", #"ends with \"#), .header("my header", "v"),
+        .bodyContains(#"say "hi""#), .property("type", #"a"b"#), .not(.header("e", #"\"quoted\""#)),
+        .bodyField(["a b", "c"], "1"), .reason("rejected"),
+    ])
+    func valuesWithQuotesAndBackslashesRoundTrip(filter: ReplayFilter) throws {
+        #expect(try ReplayFilter.parseAll(filter.description).get() == [filter], "\(filter.description)")
+    }
+
+    @Test func escapesInQuotedValues() throws {
+        #expect(try ReplayFilter.parseAll(#"header.e="say \"hi\" \\ now""#).get() == [.header("e", #"say "hi" \ now"#)])
+        // Outside quotes a backslash is itself; inside, one before another character too.
+        #expect(try ReplayFilter.parseAll(#"header.p=C:\dir"#).get() == [.header("p", #"C:\dir"#)])
+        #expect(try ReplayFilter.parseAll(#"header.p="C:\dir""#).get() == [.header("p", #"C:\dir"#)])
+    }
+
     @Test func badTermsSayWhich() {
         guard case .failure(let error) = ReplayFilter.parseAll("reason=rejected colour=red") else {
             Issue.record("accepted")
