@@ -1,0 +1,127 @@
+import Foundation
+import NIOCore
+import Testing
+import WarrenClient
+import WarrenWire
+
+/// Policies and operator policies: the same script on the RabbitMQ node scripts/test starts and
+/// on the embedded broker, set through each one's management API and observed over AMQP and
+/// in /api/queues and /api/exchanges. The transcripts must be identical.
+@Suite(.enabled(if: RabbitNode.isAvailable,
+                "needs WARREN_RABBITMQ_URL and WARREN_RABBITMQ_MANAGEMENT_URL (scripts/test sets them)"))
+struct PolicyDifferentialTests {
+    /// Overlapping policies of different priorities and apply-to, one that no classic queue can
+    /// take, an operator policy lower than both the policy and an argument, argument against
+    /// policy for the dead-letter exchange and the alternate exchange.
+    @Test func resolutionOnNewQueuesAndExchanges() async throws {
+        let results = try await AccessSide.both { side, s in
+            var t = AccessTranscript(suffix: s)
+            let admin = try await AMQPConnection.connect(to: side.amqpURL("guest", "guest"))
+            let ch = try await admin.openChannel()
+            for (exchange, queue) in [("dlx-a\(s)", "dlq-a\(s)"), ("dlx-b\(s)", "dlq-b\(s)"), ("ae\(s)", "ae-q\(s)"),
+                                      ("ae2\(s)", "ae2-q\(s)")] {
+                try await ch.exchangeDeclare(exchange, type: "fanout")
+                _ = try await ch.queueDeclare(queue)
+                try await ch.queueBind(queue, exchange: exchange)
+            }
+            let policies: [(String, String, String, Int, String, Bool)] = [
+                ("low\(s)", "^pol-.*\(s)$", #"{"max-length":10,"message-ttl":60000}"#, 1, "all", false),
+                ("high\(s)", "^pol-q[12]\(s)$", #"{"max-length":4,"dead-letter-exchange":"dlx-a\#(s)"}"#, 5, "queues", false),
+                ("exch\(s)", "^pol-x.*\(s)$", #"{"alternate-exchange":"ae\#(s)"}"#, 9, "exchanges", false),
+                // delivery-limit is for quorum queues: a classic queue skips this policy entirely.
+                ("quorum-only\(s)", "^pol-q1\(s)$", #"{"delivery-limit":2}"#, 20, "all", false),
+                ("op\(s)", "^pol-q.*\(s)$", #"{"max-length":3,"message-ttl":30000}"#, 0, "queues", true),
+            ]
+            for (name, pattern, definition, priority, applyTo, isOperator) in policies {
+                let status = try await side.putPolicy(name, pattern: pattern, definition: definition, priority: priority,
+                                                      applyTo: applyTo, operator: isOperator)
+                t.record("PUT \(isOperator ? "operator policy" : "policy") \(name): \(status)")
+            }
+            let queues: [(String, FieldTable, Int, String?, String?)] = [
+                ("pol-q1\(s)", [:], 6, "high\(s)", "op\(s)"),
+                ("pol-q2\(s)", ["x-max-length": .int32(2), "x-dead-letter-exchange": .string("dlx-b\(s)")], 5,
+                 "high\(s)", "op\(s)"),
+                ("pol-q3\(s)", ["x-max-length": .int32(8)], 5, "low\(s)", "op\(s)"),
+                ("pol-other\(s)", [:], 12, "low\(s)", nil),
+            ]
+            for (queue, arguments, count, _, _) in queues {
+                _ = try await ch.queueDeclare(queue, arguments: arguments)
+                for n in 0..<count { try await ch.publish(ByteBuffer(string: "\(queue)-\(n)"), routingKey: queue) }
+            }
+            let expectedCounts: [String: UInt32] = ["pol-q1\(s)": 3, "pol-q2\(s)": 2, "pol-q3\(s)": 3,
+                                                    "pol-other\(s)": 10, "dlq-a\(s)": 3, "dlq-b\(s)": 3]
+            for (queue, expected) in expectedCounts.sorted(by: { $0.key < $1.key }) {
+                t.record("\(queue) holds \(try await side.messageCount(ch, queue, expected: expected))")
+            }
+            for dlq in ["dlq-a\(s)", "dlq-b\(s)"] {
+                t.record("\(dlq): \(try await AccessSide.drain(ch, dlq))")
+            }
+            for exchange in ["pol-x\(s)", "pol-xarg\(s)"] {
+                let arguments: FieldTable = exchange.hasPrefix("pol-xarg") ? ["alternate-exchange": .string("ae2\(s)")] : [:]
+                try await ch.exchangeDeclare(exchange, arguments: arguments)
+                try await ch.publish(ByteBuffer(string: "via \(exchange)"), exchange: exchange, routingKey: "unbound")
+            }
+            for queue in ["ae-q\(s)", "ae2-q\(s)"] {
+                t.record("\(queue) holds \(try await side.messageCount(ch, queue, expected: 1))")
+            }
+            for exchange in ["pol-x\(s)", "pol-xarg\(s)", "ae\(s)", "dlx-a\(s)"] {
+                t.record("exchange \(exchange) policy: \(try await side.exchangePolicy(exchange))")
+            }
+            for (queue, _, _, policy, operatorPolicy) in queues {
+                t.record("\(queue) in /api/queues: "
+                    + (try await side.queuePolicy(queue, policy: policy, operatorPolicy: operatorPolicy)))
+            }
+            for (name, _, _, _, _, isOperator) in policies { _ = try await side.deletePolicy(name, operator: isOperator) }
+            try await side.cleanup(admin, queues: queues.map(\.0) + ["dlq-a\(s)", "dlq-b\(s)", "ae-q\(s)", "ae2-q\(s)"],
+                                   exchanges: ["dlx-a\(s)", "dlx-b\(s)", "ae\(s)", "ae2\(s)", "pol-x\(s)", "pol-xarg\(s)"])
+            try? await admin.close()
+            return t.lines
+        }
+        AccessTranscript.expectSame(results)
+    }
+
+    /// A policy set on a queue that already holds messages truncates it at once (drop-head,
+    /// dead-lettered with reason maxlen); an operator policy lowers the limit further; deleting
+    /// both puts the queue back to its arguments.
+    @Test func policyOnAnExistingQueueAndItsDeletion() async throws {
+        let results = try await AccessSide.both { side, s in
+            var t = AccessTranscript(suffix: s)
+            let admin = try await AMQPConnection.connect(to: side.amqpURL("guest", "guest"))
+            let ch = try await admin.openChannel()
+            let queue = "pol-e\(s)", dlq = "dlq-e\(s)"
+            try await ch.exchangeDeclare("dlx-e\(s)", type: "fanout")
+            _ = try await ch.queueDeclare(dlq)
+            try await ch.queueBind(dlq, exchange: "dlx-e\(s)")
+            _ = try await ch.queueDeclare(queue)
+            for n in 0..<5 { try await ch.publish(ByteBuffer(string: "e\(n)"), routingKey: queue) }
+            t.record("before: \(try await side.messageCount(ch, queue, expected: 5))")
+
+            let trim = #"{"max-length":2,"dead-letter-exchange":"dlx-e\#(s)"}"#
+            t.record("PUT trim: \(try await side.putPolicy("trim\(s)", pattern: "^pol-e\(s)$", definition: trim))")
+            t.record("after policy: \(try await side.messageCount(ch, queue, expected: 2))")
+            t.record("dead-lettered: \(try await side.messageCount(ch, dlq, expected: 3))")
+            t.record("dlq: \(try await AccessSide.drain(ch, dlq))")
+            t.record("queue: " + (try await side.queuePolicy(queue, policy: "trim\(s)", operatorPolicy: nil)))
+            t.record("PUT trim again: \(try await side.putPolicy("trim\(s)", pattern: "^pol-e\(s)$", definition: trim))")
+
+            t.record("PUT operator policy: "
+                + "\(try await side.putPolicy("cap\(s)", pattern: "^pol-e\(s)$", definition: #"{"max-length":1}"#, operator: true))")
+            t.record("after operator policy: \(try await side.messageCount(ch, queue, expected: 1))")
+            t.record("dlq: \(try await side.messageCount(ch, dlq, expected: 1)) \(try await AccessSide.drain(ch, dlq))")
+            t.record("queue: " + (try await side.queuePolicy(queue, policy: "trim\(s)", operatorPolicy: "cap\(s)")))
+
+            t.record("DELETE operator policy: \(try await side.deletePolicy("cap\(s)", operator: true))")
+            t.record("DELETE policy: \(try await side.deletePolicy("trim\(s)"))")
+            t.record("DELETE policy again: \(try await side.deletePolicy("trim\(s)"))")
+            // Once /api/queues shows no policy, the queue has taken the change.
+            t.record("queue: " + (try await side.queuePolicy(queue, policy: nil, operatorPolicy: nil)))
+            for n in 5..<8 { try await ch.publish(ByteBuffer(string: "e\(n)"), routingKey: queue) }
+            t.record("after deletion: \(try await side.messageCount(ch, queue, expected: 4))")
+            t.record("dlq after deletion: \(try await ch.queueDeclare(dlq, passive: true).messageCount)")
+            try await side.cleanup(admin, queues: [queue, dlq], exchanges: ["dlx-e\(s)"])
+            try? await admin.close()
+            return t.lines
+        }
+        AccessTranscript.expectSame(results)
+    }
+}
