@@ -124,4 +124,61 @@ struct PolicyDifferentialTests {
         }
         AccessTranscript.expectSame(results)
     }
+
+    /// Quorum queues: a delivery limit from the policy, lowered by an operator policy, dead-
+    /// letters a message requeued once too often; the same policies skip a classic queue
+    /// (delivery-limit is not a classic queue's setting), which then has no policy at all.
+    @Test func deliveryLimitOnQuorumQueuesOnly() async throws {
+        let results = try await AccessSide.both { side, s in
+            var t = AccessTranscript(suffix: s)
+            let admin = try await AMQPConnection.connect(to: side.amqpURL("guest", "guest"))
+            let ch = try await admin.openChannel()
+            try await ch.exchangeDeclare("dlx-q\(s)", type: "fanout")
+            _ = try await ch.queueDeclare("dlq-q\(s)")
+            try await ch.queueBind("dlq-q\(s)", exchange: "dlx-q\(s)")
+            let pattern = "^pol-q[qc]\(s)$"
+            t.record("PUT policy: " + String(try await side.putPolicy(
+                "qdl\(s)", pattern: pattern, definition: #"{"delivery-limit":5,"dead-letter-exchange":"dlx-q\#(s)"}"#,
+                priority: 1, applyTo: "queues")))
+            t.record("PUT operator policy: " + String(try await side.putPolicy(
+                "qop\(s)", pattern: pattern, definition: #"{"delivery-limit":1}"#, operator: true)))
+            let quorum = "pol-qq\(s)", classic = "pol-qc\(s)"
+            _ = try await ch.queueDeclare(quorum, durable: true, arguments: ["x-queue-type": .string("quorum")])
+            _ = try await ch.queueDeclare(classic)
+            for queue in [quorum, classic] {
+                _ = try await ch.publishConfirmed(ByteBuffer(string: "to \(queue)"), routingKey: queue)
+            }
+            for attempt in 1...3 {
+                guard let got = try await Self.get(ch, quorum) else {
+                    t.record("get \(attempt): empty")
+                    continue
+                }
+                let count = got.message.properties.headers?["x-delivery-count"]?.int64Value
+                t.record("get \(attempt): \(got.message.bodyString) redelivered=\(got.message.redelivered) "
+                    + "x-delivery-count=\(count.map(String.init) ?? "-")")
+                try await ch.nack(deliveryTag: got.message.deliveryTag, requeue: true)
+            }
+            t.record("dead-lettered: \(try await side.messageCount(ch, "dlq-q\(s)", expected: 1))")
+            t.record("dlq: \(try await AccessSide.drain(ch, "dlq-q\(s)"))")
+            t.record("quorum: " + (try await side.queuePolicy(quorum, policy: "qdl\(s)", operatorPolicy: "qop\(s)")))
+            t.record("classic: " + (try await side.queuePolicy(classic, policy: nil, operatorPolicy: nil)))
+            _ = try await side.deletePolicy("qdl\(s)")
+            _ = try await side.deletePolicy("qop\(s)", operator: true)
+            try await side.cleanup(admin, queues: [quorum, classic, "dlq-q\(s)"], exchanges: ["dlx-q\(s)"])
+            try? await admin.close()
+            return t.lines
+        }
+        AccessTranscript.expectSame(results)
+    }
+
+    /// basic.get, tried until a message comes or 5 s pass: a quorum queue takes a requeue
+    /// asynchronously in RabbitMQ. (The third get of the delivery-limit scenario waits it out.)
+    static func get(_ channel: AMQPChannel, _ queue: String) async throws -> AMQPGetResult? {
+        let deadline = Date().addingTimeInterval(5)
+        while true {
+            if let got = try await channel.get(queue) { return got }
+            if Date() > deadline { return nil }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+    }
 }
