@@ -148,6 +148,7 @@ final class BrokerQueue {
         drain()
         if entry.expiresAt != nil { scheduleExpiry() }
         enforceLengthLimit()
+        if settings.kind == .quorum && settings.overflow != .dropHead && quorumOverLimit { quorumRejecting = true }
         return .enqueued
     }
 
@@ -164,9 +165,27 @@ final class BrokerQueue {
 
     private func isFullForReject(adding message: Message) -> Bool {
         guard settings.overflow != .dropHead else { return false }
+        if settings.kind == .quorum {
+            if quorumRejecting && quorumBelowSoftLimit { quorumRejecting = false }
+            return quorumRejecting || quorumOverLimit
+        }
         if let max = settings.maxLength, readyCount >= max { return true }
         if let max = settings.maxLengthBytes, readyBytes + message.bodySize > max { return true }
         return false
+    }
+
+    /// A quorum queue refuses a publish only once it is over its limit, so it takes one message
+    /// more than a classic queue, and then refuses until it is down to 80% of the limit
+    /// (rabbit_fifo's is_over_limit/1, its reject_publish queue status and is_below_soft_limit/1).
+    private var quorumRejecting = false
+
+    private var quorumOverLimit: Bool {
+        settings.maxLength.map { readyCount > $0 } ?? false || settings.maxLengthBytes.map { readyBytes > $0 } ?? false
+    }
+
+    private var quorumBelowSoftLimit: Bool {
+        (settings.maxLength.map { readyCount <= Int(Double($0) * 0.8) } ?? true)
+            && (settings.maxLengthBytes.map { readyBytes <= Int(Double($0) * 0.8) } ?? true)
     }
 
     private func enforceLengthLimit() {

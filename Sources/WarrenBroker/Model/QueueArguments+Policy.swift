@@ -38,12 +38,18 @@ extension QueueArguments {
         case .quorum:
             if let fromPolicy = policy["expires"]?.int64Value { effective.expires = fromPolicy }
             effective.deliveryLimit = lower(deliveryLimit, "delivery-limit")
-            effective.overflow = policyFirst("overflow").flatMap(Overflow.init(rawValue:)) ?? overflow
+            effective.overflow = Self.quorumOverflow(policyFirst("overflow").flatMap(Overflow.init(rawValue:)) ?? overflow)
         case .classic, .stream:
             effective.expires = lower(expires, "expires")
             effective.overflow = argumentFirst("overflow").flatMap(Overflow.init(rawValue:)) ?? overflow
             if let mode = argumentFirst("queue-mode") { effective.lazy = mode == "lazy" }
         }
         return effective
+    }
+
+    /// A quorum queue takes reject-publish-dlx, from an argument or a policy, as drop-head
+    /// (rabbit_quorum_queue:overflow/3 logs it as invalid and keeps the default).
+    static func quorumOverflow(_ overflow: Overflow) -> Overflow {
+        overflow == .rejectPublishDLX ? .dropHead : overflow
     }
 }

@@ -171,6 +171,39 @@ struct PolicyDifferentialTests {
         AccessTranscript.expectSame(results)
     }
 
+    /// Overflow on quorum queues: the policy's wins over the argument (policyHasPrecedence in
+    /// rabbit_quorum_queue, the reverse of classic queues), and reject-publish-dlx means drop-head.
+    @Test func overflowOnQuorumAndClassicQueues() async throws {
+        let results = try await AccessSide.both { side, s in
+            var t = AccessTranscript(suffix: s)
+            let admin = try await AMQPConnection.connect(to: side.amqpURL("guest", "guest"))
+            let ch = try await admin.openChannel()
+            t.record("PUT policy: " + String(try await side.putPolicy(
+                "ovf\(s)", pattern: "^pol-ovf-.*\(s)$", definition: #"{"overflow":"reject-publish","max-length":1}"#)))
+            let quorum: FieldTable = ["x-queue-type": .string("quorum"), "x-overflow": .string("drop-head")]
+            let queues: [(String, FieldTable, Bool)] = [
+                ("pol-ovf-quorum\(s)", quorum, true),
+                ("pol-ovf-classic\(s)", ["x-overflow": .string("drop-head")], false),
+                ("plain-ovf-quorum-dlx\(s)", ["x-queue-type": .string("quorum"), "x-max-length": .int32(1),
+                                              "x-overflow": .string("reject-publish-dlx")], true),
+            ]
+            for (queue, arguments, durable) in queues {
+                _ = try await ch.queueDeclare(queue, durable: durable, arguments: arguments)
+                var confirms: [String] = []
+                for n in 0..<3 {
+                    confirms.append("\(try await ch.publishConfirmed(ByteBuffer(string: "\(queue)-\(n)"), routingKey: queue))")
+                }
+                let kept = try await AccessSide.drain(ch, queue)
+                t.record("\(queue): confirms \(confirms) kept \(kept)")
+            }
+            _ = try await side.deletePolicy("ovf\(s)")
+            try await side.cleanup(admin, queues: queues.map(\.0), exchanges: [])
+            try? await admin.close()
+            return t.lines
+        }
+        AccessTranscript.expectSame(results)
+    }
+
     /// basic.get, tried until a message comes or 5 s pass: a quorum queue takes a requeue
     /// asynchronously in RabbitMQ. (The third get of the delivery-limit scenario waits it out.)
     static func get(_ channel: AMQPChannel, _ queue: String) async throws -> AMQPGetResult? {
