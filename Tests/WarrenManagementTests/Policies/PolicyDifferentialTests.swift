@@ -204,6 +204,39 @@ struct PolicyDifferentialTests {
         AccessTranscript.expectSame(results)
     }
 
+    /// A message TTL and a byte limit from policies: a TTL of 0 (lower than the message's own
+    /// expiration) dead-letters at once with reason expired, the byte limit drops from the head.
+    @Test func messageTTLAndByteLimitFromPolicies() async throws {
+        let results = try await AccessSide.both { side, s in
+            var t = AccessTranscript(suffix: s)
+            let admin = try await AMQPConnection.connect(to: side.amqpURL("guest", "guest"))
+            let ch = try await admin.openChannel()
+            try await ch.exchangeDeclare("dlx-t\(s)", type: "fanout")
+            _ = try await ch.queueDeclare("dlq-t\(s)")
+            try await ch.queueBind("dlq-t\(s)", exchange: "dlx-t\(s)")
+            t.record("PUT ttl: " + String(try await side.putPolicy(
+                "ttl\(s)", pattern: "^pol-ttl\(s)$", definition: #"{"message-ttl":0,"dead-letter-exchange":"dlx-t\#(s)"}"#)))
+            t.record("PUT bytes: " + String(try await side.putPolicy(
+                "bytes\(s)", pattern: "^pol-bytes\(s)$",
+                definition: #"{"max-length-bytes":10,"dead-letter-exchange":"dlx-t\#(s)"}"#)))
+            _ = try await ch.queueDeclare("pol-bytes\(s)")
+            for n in 0..<3 { try await ch.publish(ByteBuffer(string: "bbb\(n)"), routingKey: "pol-bytes\(s)") }
+            t.record("pol-bytes holds \(try await side.messageCount(ch, "pol-bytes\(s)", expected: 2))")
+            t.record("dlq holds \(try await side.messageCount(ch, "dlq-t\(s)", expected: 1))")
+            _ = try await ch.queueDeclare("pol-ttl\(s)")
+            try await ch.publish(ByteBuffer(string: "short-lived"), routingKey: "pol-ttl\(s)",
+                                 properties: BasicProperties(expiration: "60000"))
+            t.record("pol-ttl holds \(try await side.messageCount(ch, "pol-ttl\(s)", expected: 0))")
+            t.record("dlq holds \(try await side.messageCount(ch, "dlq-t\(s)", expected: 2))")
+            t.record("dlq: \(try await AccessSide.drain(ch, "dlq-t\(s)"))")
+            for name in ["ttl\(s)", "bytes\(s)"] { _ = try await side.deletePolicy(name) }
+            try await side.cleanup(admin, queues: ["pol-bytes\(s)", "pol-ttl\(s)", "dlq-t\(s)"], exchanges: ["dlx-t\(s)"])
+            try? await admin.close()
+            return t.lines
+        }
+        AccessTranscript.expectSame(results)
+    }
+
     /// basic.get, tried until a message comes or 5 s pass: a quorum queue takes a requeue
     /// asynchronously in RabbitMQ. (The third get of the delivery-limit scenario waits it out.)
     static func get(_ channel: AMQPChannel, _ queue: String) async throws -> AMQPGetResult? {
