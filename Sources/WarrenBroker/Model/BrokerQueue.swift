@@ -180,7 +180,7 @@ final class BrokerQueue {
     private var quorumRejecting = false
 
     private var quorumOverLimit: Bool {
-        settings.maxLength.map { readyCount > $0 } ?? false || settings.maxLengthBytes.map { readyBytes > $0 } ?? false
+        (settings.maxLength.map { readyCount > $0 } ?? false) || (settings.maxLengthBytes.map { readyBytes > $0 } ?? false)
     }
 
     private var quorumBelowSoftLimit: Bool {
