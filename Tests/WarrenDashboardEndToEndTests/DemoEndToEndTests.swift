@@ -15,6 +15,12 @@ struct DemoEndToEndTests {
                 && screen.contains("orders.dlq") && screen.contains("warren-demo")
         }
         #expect(first.contains("READ-ONLY") == false)
+        // refunds.dlq is fed by orders.refunds through the orders-dlx policy, not an argument.
+        try await tmux.waitFor("the policy's DLQ with its source", timeout: 10) { screen in
+            // Panes side by side meet at "││": the DLQ pane's row names the DLQ and its source.
+            screen.split(separator: "\n").flatMap { $0.components(separatedBy: "││") }
+                .contains { $0.contains("refunds.dlq") && $0.contains("orders.refunds") }
+        }
 
         // `/` filters every pane.
         try await tmux.keys("/")

@@ -33,6 +33,10 @@ extension BrokerCore {
         snapshot.permissions = configuration.permissions ?? []
         snapshot.topicPermissions = configuration.topicPermissions
         snapshot.diskFree = diskFree
+        for vhost in vhosts.values {
+            snapshot.policies += vhost.policies.all
+            snapshot.operatorPolicies += vhost.policies.allOperator
+        }
         snapshot.diskFreeLimit = configuration.diskFreeLimit
         for vhost in selected {
             if parts.contains(.queues) {
@@ -113,14 +117,15 @@ extension BrokerCore {
             nextSequence: queue.nextSequenceNumber - 1, headTimestamp: queue.headEntry?.message.properties.timestamp,
             exclusiveConsumerTag: consumers.first(where: \.exclusive)?.tag,
             singleActiveConsumerTag: queue.settings.singleActiveConsumer ? consumers.first?.tag : nil,
-            stats: queue.stats)
+            stats: queue.stats, policy: queue.policy?.name, operatorPolicy: queue.operatorPolicy?.name,
+            effectivePolicy: queue.effectivePolicyDefinition)
     }
 
     static func snapshot(_ exchange: Exchange, _ vhost: String) -> ExchangeSnapshot {
         ExchangeSnapshot(
             vhost: vhost, name: exchange.name, type: exchange.type.rawValue, durable: exchange.durable,
             autoDelete: exchange.autoDelete, isInternal: exchange.isInternal, arguments: exchange.arguments,
-            publishIn: exchange.publishedIn, publishOut: exchange.routedOut)
+            publishIn: exchange.publishedIn, publishOut: exchange.routedOut, policy: exchange.policy?.name)
     }
 
     /// Bindings as RabbitMQ lists them: the default exchange's implicit binding to every queue

@@ -23,6 +23,9 @@ package struct BrokerSnapshot: Sendable {
     package var users: [BrokerConfiguration.User]
     package var permissions: [Permission] = []
     package var topicPermissions: [TopicPermission] = []
+    /// Every vhost's policies and operator policies (whatever vhost the snapshot is of).
+    package var policies: [Policy] = []
+    package var operatorPolicies: [Policy] = []
     package var queues: [QueueSnapshot] = []
     package var exchanges: [ExchangeSnapshot] = []
     package var bindings: [BindingSnapshot] = []
@@ -106,6 +109,10 @@ package struct QueueSnapshot: Sendable {
     package var exclusiveConsumerTag: String?
     package var singleActiveConsumerTag: String?
     package var stats: QueueStatistics
+    /// The names of its policy and operator policy, and the definition they give it together.
+    package var policy: String? = nil
+    package var operatorPolicy: String? = nil
+    package var effectivePolicy = FieldTable()
     /// Messages whose bodies are in RAM: alphas and unacked (RabbitMQ's messages_ram).
     package var messagesRAM: Int { states.alpha + unacked }
     /// Their body bytes (RabbitMQ's message_bytes_ram).
@@ -128,6 +135,7 @@ package struct ExchangeSnapshot: Sendable {
     package var arguments: FieldTable
     package var publishIn: UInt64
     package var publishOut: UInt64
+    package var policy: String? = nil
 }
 
 package struct BindingSnapshot: Sendable {

@@ -10,7 +10,13 @@ final class BrokerQueue {
     /// The connection that declared it exclusive, if any.
     let exclusiveOwner: ObjectIdentifier?
     let arguments: FieldTable
-    let settings: QueueArguments
+    /// What the queue's own arguments say.
+    let declaredSettings: QueueArguments
+    /// What it runs with: its arguments combined with its policy and operator policy.
+    private(set) var settings: QueueArguments
+    /// The policy and operator policy that apply to it (RabbitMQ's `policy` and `operator_policy`).
+    private(set) var policy: Policy?
+    private(set) var operatorPolicy: Policy?
     unowned let vhost: VirtualHost
 
     private(set) var storage: [QueueStorage]
@@ -56,6 +62,7 @@ final class BrokerQueue {
         self.autoDelete = autoDelete
         self.exclusiveOwner = exclusiveOwner
         self.arguments = arguments
+        self.declaredSettings = settings
         self.settings = settings
         self.vhost = vhost
         storage = (0...Int(settings.maxPriority ?? 0)).map { _ in
@@ -141,6 +148,7 @@ final class BrokerQueue {
         drain()
         if entry.expiresAt != nil { scheduleExpiry() }
         enforceLengthLimit()
+        if settings.kind == .quorum && settings.overflow != .dropHead && quorumOverLimit { quorumRejecting = true }
         return .enqueued
     }
 
@@ -157,9 +165,27 @@ final class BrokerQueue {
 
     private func isFullForReject(adding message: Message) -> Bool {
         guard settings.overflow != .dropHead else { return false }
+        if settings.kind == .quorum {
+            if quorumRejecting && quorumBelowSoftLimit { quorumRejecting = false }
+            return quorumRejecting || quorumOverLimit
+        }
         if let max = settings.maxLength, readyCount >= max { return true }
         if let max = settings.maxLengthBytes, readyBytes + message.bodySize > max { return true }
         return false
+    }
+
+    /// A quorum queue refuses a publish only once it is over its limit, so it takes one message
+    /// more than a classic queue, and then refuses until it is down to 80% of the limit
+    /// (rabbit_fifo's is_over_limit/1, its reject_publish queue status and is_below_soft_limit/1).
+    private var quorumRejecting = false
+
+    private var quorumOverLimit: Bool {
+        (settings.maxLength.map { readyCount > $0 } ?? false) || (settings.maxLengthBytes.map { readyBytes > $0 } ?? false)
+    }
+
+    private var quorumBelowSoftLimit: Bool {
+        (settings.maxLength.map { readyCount <= Int(Double($0) * 0.8) } ?? true)
+            && (settings.maxLengthBytes.map { readyBytes <= Int(Double($0) * 0.8) } ?? true)
     }
 
     private func enforceLengthLimit() {
@@ -379,8 +405,11 @@ final class BrokerQueue {
 
     /// Restarts the x-expires countdown: declare, consume, get and cancel count as use.
     func touch() {
-        guard let expires = settings.expires else { return }
         unusedTimer?.cancel()
+        guard let expires = settings.expires else {
+            unusedTimer = nil
+            return
+        }
         let loop = vhost.eventLoop.assumeIsolatedUnsafeUnchecked()
         unusedTimer = loop.scheduleTask(in: .milliseconds(expires)) { [weak self] in
             guard let self, !self.isDeleted else { return }
@@ -397,6 +426,27 @@ final class BrokerQueue {
         for entry in entries { storage[priorityIndex(entry.message)].append(entry) }
         nextSequence = max(nextSequence, (entries.last?.sequence ?? 0) + 1)
         scheduleExpiry()
+    }
+
+    // MARK: Policies
+
+    /// The definition its policy and operator policy give it together (effective_policy_definition).
+    var effectivePolicyDefinition: FieldTable { Policy.merged(policy, operatorPolicy) }
+
+    /// Takes a new policy and operator policy, as a RabbitMQ queue process does on
+    /// policy_changed (rabbit_amqqueue_process:process_args_policy/1): the settings are worked
+    /// out again, the unused-queue countdown restarts with the new expiry, a lower length limit
+    /// drops (dead-letters, reason maxlen) messages from the head at once, and expired messages
+    /// at the head go. A new message TTL applies to messages published from now on.
+    func apply(policy: Policy?, operatorPolicy: Policy?) {
+        guard policy != self.policy || operatorPolicy != self.operatorPolicy else { return }
+        self.policy = policy
+        self.operatorPolicy = operatorPolicy
+        settings = declaredSettings.applying(effectivePolicyDefinition, arguments: arguments)
+        for level in storage { level.lazy = settings.lazy }
+        touch()
+        enforceLengthLimit()
+        expireHead()
     }
 
     // MARK: Dead lettering

@@ -38,7 +38,14 @@ final class Exchange {
         }
     }
 
-    var alternateExchange: String? { arguments["alternate-exchange"]?.stringValue }
+    /// The policy that applies to it (operator policies have no setting for exchanges).
+    var policy: Policy?
+
+    /// The argument's alternate exchange, else the policy's (rabbit_policy:get_arg/3: an
+    /// argument wins).
+    var alternateExchange: String? {
+        arguments["alternate-exchange"]?.stringValue ?? policy?.definition["alternate-exchange"]?.stringValue
+    }
 
     /// The exchange type's check of a new binding: a headers exchange accepts only RabbitMQ's
     /// four x-match values.

@@ -134,6 +134,7 @@ struct QueueArguments {
                 break
             }
         }
+        if kind == .quorum { overflow = Self.quorumOverflow(overflow) }
         if deadLetterRoutingKey != nil && deadLetterExchange == nil {
             throw fail("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
         }

@@ -88,7 +88,8 @@ final class QueueStorage {
     let pager: Pager
     /// Persistent messages already have their position in the queue's durable index.
     var journaled: Bool
-    let lazy: Bool
+    /// Set by `x-queue-mode`, or by a policy's `queue-mode` (which may change it at any time).
+    var lazy: Bool
 
     /// Small to start with (they double as they fill): an idle queue is a few hundred bytes,
     /// and the default of 16 slots each was 1.3 KiB of it.

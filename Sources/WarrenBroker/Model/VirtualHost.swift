@@ -9,6 +9,8 @@ final class VirtualHost {
     let pager: Pager
     private(set) var exchanges: [String: Exchange] = [:]
     private(set) var queues: [String: BrokerQueue] = [:]
+    /// Its policies and operator policies (see VirtualHost+Policies.swift).
+    var policies = PolicySet()
     /// Queues created, declared (also re-declared) and deleted here, for churn_rates.
     var queueCreated: UInt64 = 0
     var queueDeclared: UInt64 = 0
@@ -83,8 +85,10 @@ final class VirtualHost {
             try authorize(.read, .exchange, d.exchange)
             try authorize(.write, .exchange, alternate)
         }
-        exchanges[d.exchange] = Exchange(name: d.exchange, type: type, durable: d.durable, autoDelete: d.autoDelete,
-                                         isInternal: d.internal, arguments: d.arguments)
+        let created = Exchange(name: d.exchange, type: type, durable: d.durable, autoDelete: d.autoDelete,
+                               isInternal: d.internal, arguments: d.arguments)
+        created.policy = policies.match(created.name, queueKind: nil, operator: false)
+        exchanges[d.exchange] = created
     }
 
     static func checkNotDefault(_ exchange: String) throws(BrokerError) {
@@ -177,6 +181,7 @@ final class VirtualHost {
     func addQueue(_ queue: BrokerQueue) {
         queues[queue.name] = queue
         queueCreated += 1
+        applyPolicies(to: queue)
     }
 
     /// Deletes a queue: its consumers are cancelled, its bindings removed, its messages dropped.

@@ -44,6 +44,11 @@ extension BrokerCore {
         for name in definitions.vhosts where vhosts[name] == nil {
             addVirtualHost(name)
         }
+        // Policies before the objects, so that each recovered queue and exchange gets its own
+        // as it is declared.
+        for p in definitions.policies {
+            vhosts[p.policy.vhost]?.setPolicy(p.policy, operator: p.isOperator)
+        }
         for e in definitions.exchanges {
             guard let vhost = vhosts[e.vhost] else { continue }
             try? vhost.declareExchange(ExchangeDeclare(exchange: e.name, type: e.type, durable: true,

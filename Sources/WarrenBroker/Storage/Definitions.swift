@@ -37,12 +37,20 @@ struct Definitions: Equatable {
     var users: [BrokerConfiguration.User] = []
     var permissions: [Permission] = []
     var topicPermissions: [TopicPermission] = []
+    /// Policies and operator policies, every vhost's.
+    var policies: [PolicyDefinition] = []
+
+    struct PolicyDefinition: Equatable {
+        var policy: Policy
+        var isOperator: Bool
+    }
 
     /// Marks a user's password field as a ``PasswordHash`` in base64 (older files hold the password).
     static let hashPrefix = "sha256:"
 
     private enum Kind: UInt8 {
         case vhost = 1, exchange = 2, queue = 3, binding = 4, user = 5, permission = 6, topicPermission = 7
+        case policy = 8
     }
 
     /// What of these vhosts and users survives a restart.
@@ -55,6 +63,11 @@ struct Definitions: Equatable {
         self.topicPermissions = topicPermissions
         for vhost in vhosts.sorted(by: { $0.name < $1.name }) {
             self.vhosts.append(vhost.name)
+            for (list, isOperator) in [(vhost.policies.all, false), (vhost.policies.allOperator, true)] {
+                for policy in list.sorted(by: { $0.name < $1.name }) {
+                    policies.append(PolicyDefinition(policy: policy, isOperator: isOperator))
+                }
+            }
             let durableExchanges = vhost.exchanges.values.filter(\.durable)
             for exchange in durableExchanges.sorted(by: { $0.name < $1.name }) {
                 if !exchange.name.isEmpty && !exchange.name.hasPrefix("amq.") {
@@ -110,6 +123,11 @@ struct Definitions: Equatable {
         for t in topicPermissions { record(.topicPermission, [t.user, t.vhost, t.exchange, t.write, t.read], [], nil) }
         for e in exchanges { record(.exchange, [e.vhost, e.name, e.type], [e.autoDelete, e.isInternal], e.arguments) }
         for q in queues { record(.queue, [q.vhost, q.name], [q.autoDelete], q.arguments) }
+        for p in policies {
+            let policy = p.policy
+            record(.policy, [policy.vhost, policy.name, policy.pattern, policy.applyTo.rawValue, String(policy.priority)],
+                   [p.isOperator], policy.definition)
+        }
         for b in bindings {
             record(.binding, [b.vhost, b.source, b.destination, b.routingKey], [b.toExchange], b.arguments)
         }
@@ -163,6 +181,14 @@ struct Definitions: Equatable {
             case .topicPermission:
                 guard let s = strings(5) else { continue }
                 topicPermissions.append(TopicPermission(user: s[0], vhost: s[1], exchange: s[2], write: s[3], read: s[4]))
+            case .policy:
+                guard let s = strings(5), let f = flags(1), let table = try? record.readFieldTable(),
+                      let applyTo = Policy.ApplyTo(rawValue: s[3]), let priority = Double(s[4])
+                else { continue }
+                policies.append(PolicyDefinition(
+                    policy: Policy(vhost: s[0], name: s[1], pattern: s[2], applyTo: applyTo, priority: priority,
+                                   definition: table),
+                    isOperator: f[0]))
             case .binding:
                 guard let s = strings(4), let f = flags(1), let table = try? record.readFieldTable() else { continue }
                 bindings.append(BindingDefinition(vhost: s[0], source: s[1], toExchange: f[0], destination: s[2],

@@ -2,8 +2,8 @@ import WarrenBroker
 import WarrenWire
 
 /// RabbitMQ's definitions format: export of users, vhosts, permissions, topic permissions,
-/// queues, exchanges and bindings, and import of the same (policies and parameters are accepted
-/// and ignored).
+/// policies, queues, exchanges and bindings, and import of the same (parameters are accepted and
+/// ignored). As in RabbitMQ 3.10, operator policies are not part of it.
 enum Definitions {
     static func export(_ s: BrokerSnapshot) -> JSON {
         let predeclared: (ExchangeSnapshot) -> Bool = { $0.name.isEmpty || $0.name.hasPrefix("amq.") }
@@ -16,7 +16,11 @@ enum Definitions {
             ("permissions", .array(s.permissions.map(ManagementAPI.render))),
             ("topic_permissions", .array(s.topicPermissions.map(ManagementAPI.render))),
             ("parameters", .array([])), ("global_parameters", .array([])),
-            ("policies", .array([])),
+            ("policies", .array(s.policies.sorted { ($0.vhost, $0.name) < ($1.vhost, $1.name) }.map { policy in
+                .sorted([("apply-to", .string(policy.applyTo.rawValue)), ("definition", JSON(policy.definition)),
+                         ("name", .string(policy.name)), ("pattern", .string(policy.pattern)),
+                         ("priority", ManagementAPI.renderNumber(policy.priority)), ("vhost", .string(policy.vhost))])
+            })),
             ("queues", .array(s.queues.filter { !$0.exclusive }.sorted { $0.name < $1.name }.map {
                 .sorted([("arguments", JSON($0.arguments)), ("auto_delete", .bool($0.autoDelete)),
                          ("durable", .bool($0.durable)), ("name", .string($0.name)), ("vhost", .string($0.vhost))])
@@ -35,7 +39,7 @@ enum Definitions {
         ])
     }
 
-    /// Imports in dependency order: vhosts, users, permissions, exchanges, queues, bindings. The first
+    /// Imports in dependency order: vhosts, users, permissions, policies, exchanges, queues, bindings. The first
     /// refusal stops the import with a 400 naming the object.
     static func `import`(_ body: JSON, into api: ManagementAPI) async throws(RequestError) {
         func list(_ key: String) throws(RequestError) -> [JSON] {
@@ -65,6 +69,10 @@ enum Definitions {
             let vhost = try text(permission, "vhost", in: "topic permission")
             let user = try text(permission, "user", in: "topic permission")
             _ = try await api.putPermission(vhost, user, permission, topic: true)
+        }
+        for policy in try list("policies") {
+            let (vhost, name) = (try text(policy, "vhost", in: "policy"), try text(policy, "name", in: "policy"))
+            _ = try await api.putPolicy(vhost, name, policy, operator: false)
         }
         for exchange in try list("exchanges") {
             let (vhost, name) = (try text(exchange, "vhost", in: "exchange"), try text(exchange, "name", in: "exchange"))

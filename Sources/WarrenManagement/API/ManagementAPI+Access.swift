@@ -51,6 +51,18 @@ extension ManagementAPI {
             guard user.isMonitor else { throw Self.notMonitor }
         case "queues", "exchanges", "bindings", "consumers":
             if path.count >= 2 { try requireVhost(path[1]) }
+        case "policies" where path.count >= 3:
+            // rabbit_mgmt_util:is_authorized_policies: one policy, to read or change, is for
+            // administrators and for policymakers in their vhosts (or one that does not exist).
+            let vhostAllowed = !snapshot.vhosts.contains(path[1]) || login.contains(path[1])
+            guard user.isAdministrator || (user.isPolicymaker && vhostAllowed) else {
+                throw Self.notAuthorised("User not authorised to access object")
+            }
+        case "operator-policies" where path.count >= 3:
+            guard user.isAdministrator else { throw Self.notAdministrator }
+        case "policies", "operator-policies":
+            // Lists: any management user, in their vhosts (is_authorized_vhost).
+            if path.count == 2 { try requireVhost(path[1]) }
         default:
             break
         }

@@ -14,6 +14,8 @@ extension ManagementAPI {
             return .ok(NodeJSON.overview(snapshot, series: sampler.overview, options: options, user: request.user,
                                          managementPort: port))
         case "queues": return try await queues(Array(path.dropFirst()), request)
+        case "policies", "operator-policies":
+            return try await policies(Array(path.dropFirst()), operator: path[0] == "operator-policies", request: request)
         case "exchanges": return try await exchanges(Array(path.dropFirst()), request)
         case "bindings": return try await bindings(Array(path.dropFirst()), request)
         case "consumers":

@@ -38,6 +38,8 @@ extension ManagementAPI {
         case ("users", 2):
             let user = try Self.user(path[1], body)
             return try await operate { ops in ops.putUser(user) } ? .created : .noContent
+        case ("policies", 3), ("operator-policies", 3):
+            return try await putPolicy(path[1], path[2], body, operator: path[0] == "operator-policies")
         case ("permissions", 3), ("topic-permissions", 3):
             return try await putPermission(path[1], path[2], body, topic: path[0] == "topic-permissions")
         default:
@@ -79,6 +81,8 @@ extension ManagementAPI {
         case ("users", 2):
             let name = path[1]
             try await operate { ops throws(ManagementError) in try ops.deleteUser(name) }
+        case ("policies", 3), ("operator-policies", 3):
+            try await deletePolicy(path[1], path[2], operator: path[0] == "operator-policies")
         case ("permissions", 3), ("topic-permissions", 3):
             try await deletePermission(path[1], path[2], topic: path[0] == "topic-permissions",
                                        exchange: request.query["exchange"])

@@ -11,6 +11,8 @@ enum ObjectJSON {
             ("internal", .bool(e.isInternal)), ("name", .string(e.name)), ("type", .string(e.type)),
             ("user_who_performed_action", .string("rmq-internal")), ("vhost", .string(e.vhost)),
         ]
+        // RabbitMQ lists `policy` only for an exchange that has one.
+        if let policy = e.policy { pairs.append(("policy", .string(policy))) }
         if !options.disableStats, let series, e.publishIn > 0 || e.publishOut > 0 {
             pairs.append(("message_stats", .sorted([
                 ("publish_in", .int(e.publishIn)),

@@ -37,7 +37,7 @@ enum QueueJSON {
             ("consumer_capacity", .double(q.consumerUtilisation)),
             ("consumer_utilisation", .double(q.consumerUtilisation)),
             ("consumers", .int(q.consumers)),
-            ("effective_policy_definition", .object([])),
+            ("effective_policy_definition", JSON(q.effectivePolicy)),
             ("memory", .int(q.memory)),
             ("message_bytes", .int(q.readyBytes + q.unackedBytes)),
             ("message_bytes_persistent", .int(q.persistentBytes)),
@@ -52,8 +52,8 @@ enum QueueJSON {
             ("messages_ready_details", series.details(1, history: options.lengths)),
             ("messages_unacknowledged", .int(q.unacked)),
             ("messages_unacknowledged_details", series.details(2, history: options.lengths)),
-            ("operator_policy", .null),
-            ("policy", .null),
+            ("operator_policy", q.operatorPolicy.map(JSON.string) ?? .null),
+            ("policy", q.policy.map(JSON.string) ?? .null),
         ]
         // Like RabbitMQ, a queue that never saw a message has no message_stats.
         if q.stats != QueueStatistics() {

@@ -14,7 +14,8 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Starts the embedded broker on free loopback ports with a 24 MiB memory limit and a temporary \
             data directory (removed when the demo stops), declares a topology that uses every exchange \
-            type, dead lettering (rejects, TTL, length limit, a quorum delivery limit), the manual retry \
+            type, dead lettering (rejects, TTL, length limit, a quorum delivery limit, a dead-letter \
+            exchange that a policy sets), the manual retry \
             pattern and a backlog that grows until its messages page out to disk, runs traffic through \
             it, and opens the dashboard. q stops everything.
             """)
@@ -78,6 +79,9 @@ struct DemoCommand: AsyncParsableCommand {
         let managementURL = "http://guest:guest@127.0.0.1:\(management.port)/"
         let workload: DemoWorkload
         do {
+            _ = try await broker.withOperations { (operations) throws(ManagementError) in
+                try operations.putPolicy(DemoTopology.policy, operator: false)
+            }
             workload = try await DemoWorkload.start(amqpURL: amqpURL)
         } catch {
             printError("warren demo: the demo workload could not start: \(error)")

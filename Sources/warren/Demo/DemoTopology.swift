@@ -1,15 +1,25 @@
 import NIOCore
+import WarrenBroker
 import WarrenClient
 import WarrenWire
 
 /// The demo's exchanges, queues and bindings: one of each thing in the RabbitMQ model that can
 /// be watched happening.
 enum DemoTopology {
+    /// The one queue whose dead-lettering comes from a policy rather than its arguments: the
+    /// dashboard finds its dead-letter queue through the queue's effective policy definition.
+    static let policy = Policy(vhost: "/", name: "orders-dlx", pattern: "^orders\\.refunds$", applyTo: .queues,
+                               priority: 1, definition: [
+                                   "dead-letter-exchange": .string("dlx"),
+                                   "dead-letter-routing-key": .string("refunds"),
+                               ])
+
     /// Declares everything on one channel (idempotent: the same arguments every time).
     static func declare(on channel: AMQPChannel) async throws {
         // Dead letters of every kind go through one direct exchange, by routing key.
         try await channel.exchangeDeclare("dlx", type: "direct", durable: true)
-        for (queue, key) in [("orders.dlq", "orders"), ("payments.dlq", "payments"), ("parking.dlq", "parking")] {
+        for (queue, key) in [("orders.dlq", "orders"), ("payments.dlq", "payments"), ("parking.dlq", "parking"),
+                             ("refunds.dlq", "refunds")] {
             _ = try await channel.queueDeclare(queue, durable: true)
             try await channel.queueBind(queue, exchange: "dlx", routingKey: key)
         }
@@ -20,6 +30,9 @@ enum DemoTopology {
             "x-dead-letter-exchange": .string("dlx"), "x-dead-letter-routing-key": .string("orders"),
         ])
         try await channel.queueBind("orders", exchange: "shop", routingKey: "order.*")
+        // Refunds: no dead-letter arguments; the orders-dlx policy gives the queue its DLX.
+        _ = try await channel.queueDeclare("orders.refunds", durable: true)
+        try await channel.queueBind("orders.refunds", exchange: "shop", routingKey: "refund.*")
         _ = try await channel.queueDeclare("audit.all", durable: true)
         try await channel.queueBind("audit.all", exchange: "shop", routingKey: "#")
 

@@ -42,6 +42,14 @@ final class DemoWorkload: Sendable {
                 try await channel.ack(deliveryTag: delivery.deliveryTag)
             }
         })
+        tasks.append(try await consume(consumers, "orders.refunds", prefetch: 5) { channel, delivery in
+            if delivery.properties.headers?["fraud"] != nil, !isReplayed(delivery) {
+                // Dead-lettered to refunds.dlq by the policy's dead-letter exchange.
+                try await channel.reject(deliveryTag: delivery.deliveryTag, requeue: false)
+            } else {
+                try await channel.ack(deliveryTag: delivery.deliveryTag)
+            }
+        })
         tasks.append(try await consume(consumers, "payments", prefetch: 5) { channel, delivery in
             if delivery.properties.headers?["declined"] != nil, !isReplayed(delivery) {
                 // Requeued until the quorum queue's delivery limit dead-letters it.
@@ -127,6 +135,12 @@ final class DemoWorkload: Sendable {
                 try await channel.publish(json(["order": id, "sku": "SKU-\(id % 17)", "amount": id % 90 + 10]),
                                           exchange: "shop", routingKey: id % 3 == 0 ? "order.paid" : "order.created",
                                           properties: properties(poison ? ["poison": .bool(true)] : nil))
+                if id % 8 == 0 {
+                    let fraud = id % 40 == 0
+                    try await channel.publish(json(["refund": id, "cents": id * 3 % 2000]), exchange: "shop",
+                                              routingKey: "refund.requested",
+                                              properties: properties(fraud ? ["fraud": .bool(true)] : nil))
+                }
                 if id % 5 == 0 {
                     try await channel.publish(json(["user": "u\(id % 7)"]), exchange: "shop", routingKey: "audit.login",
                                               properties: properties())
