@@ -8,7 +8,7 @@ struct PeekCommand: AsyncParsableCommand {
         abstract: "Show messages at the head of a queue and put them back in order.",
         discussion: """
             Messages are fetched with basic.get without ack, then the channel is closed so they go back \
-            where they were; RabbitMQ marks them redelivered. Warren's embedded broker, given its management \
+            where they were; RabbitMQ and LavinMQ mark them redelivered. Warren's embedded broker, given its management \
             API, is peeked without side effects. A quorum queue with a delivery limit is refused unless \
             --force: each peek counts as a delivery there.
             """)

@@ -119,31 +119,3 @@ func streamJSONArray<T: Encodable>(_ elements: some Sequence<T>) throws {
     buffer.append(contentsOf: (first ? "]\n" : "\n]\n").utf8)
     FileHandle.standardOutput.write(buffer)
 }
-
-/// A plain text table: left-aligned text, right-aligned numbers.
-struct TextTable {
-    var headers: [String]
-    var rows: [[String]] = []
-    var numeric: Set<Int> = []
-
-    func render() -> String {
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-                return numeric.contains(i) ? pad + cell : cell + pad
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-        }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
-    }
-}
-
-func formatRate(_ rate: Rate?) -> String {
-    guard let rate else { return "-" }
-    return String(format: rate.perSecond.magnitude >= 100 ? "%.0f" : "%.1f", rate.perSecond)
-}
-
-func formatCount(_ value: Int?) -> String { value.map(String.init) ?? "-" }

@@ -8,7 +8,7 @@ struct ExportCommand: AsyncParsableCommand {
         abstract: "Write a queue's messages to a file, one JSON line each (docs/export-format.md).",
         discussion: """
             Peeks by default: messages are fetched with basic.get without ack and put back in order when \
-            the channel closes (RabbitMQ marks them redelivered). With --consume each message is acked \
+            the channel closes (RabbitMQ and LavinMQ mark them redelivered). With --consume each message is acked \
             only after its line is written and the file synced to disk. A quorum queue with a delivery \
             limit is refused unless --force (or --consume), as for peek.
             """)

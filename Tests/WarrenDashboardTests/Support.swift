@@ -65,20 +65,25 @@ func samplePeek() throws -> PeekResult {
     return try JSONDecoder().decode(PeekResult.self, from: Data(json.utf8))
 }
 
-/// The real RabbitMQ 3.10.8 management responses in Fixtures/, as one snapshot.
-func fixtureSnapshot() throws -> Snapshot {
+/// Real management responses as one snapshot: RabbitMQ 3.10.8's in Fixtures/, or another
+/// broker's in Fixtures/<folder>/ (LavinMQ 1.0.1's in lavinmq-1.0.1), each read in the names of the
+/// broker its overview says it is, as ManagementSource reads them.
+func fixtureSnapshot(folder: String? = nil) throws -> Snapshot {
     func json(_ name: String) throws -> JSON {
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
+        let subdirectory = folder.map { "Fixtures/" + $0 } ?? "Fixtures"
+        let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: subdirectory))
         return try JSON.parse(try Data(contentsOf: url))
     }
+    func list<Resource: ManagementResource>(_ name: String, _ dialect: ManagementDialect) throws -> [Resource] {
+        try #require(try json(name).array).compactMap { Resource(json: $0, dialect: dialect) }
+    }
+    let overview = try json("overview")
+    let dialect = BrokerIdentity(overview: overview).dialect
     let state = BrokerState(
-        overview: Overview(json: try json("overview")),
-        nodes: try json("nodes").array!.compactMap(NodeInfo.init(json:)),
-        vhosts: try json("vhosts").array!.compactMap(VhostInfo.init(json:)),
-        queues: try json("queues").array!.compactMap(QueueInfo.init(json:)),
-        exchanges: try json("exchanges").array!.compactMap(ExchangeInfo.init(json:)),
-        bindings: try json("bindings").array!.compactMap(BindingInfo.init(json:)),
-        consumers: try json("consumers").array!.compactMap(ConsumerInfo.init(json:)))
+        overview: Overview(json: dialect.adapt(overview, as: .overview)),
+        nodes: try list("nodes", dialect), vhosts: try list("vhosts", dialect), queues: try list("queues", dialect),
+        exchanges: try list("exchanges", dialect), bindings: try list("bindings", dialect),
+        consumers: try list("consumers", dialect))
     return Snapshot(state: state, source: "management http://127.0.0.1:15672/", takenAt: SampleSnapshot.takenAt)
 }
 

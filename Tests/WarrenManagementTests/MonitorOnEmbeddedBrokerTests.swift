@@ -46,7 +46,7 @@ extension ManagementTests {
                 #expect(states.alpha == 4 && states.delta == 0)
                 let dlq = try #require(snapshot.deadLetters.queue(QueueID(name: "orders.dlq")))
                 #expect(dlq.sources == [QueueID(name: "orders")])
-                #expect(snapshot.overview.productName == "Warren")
+                #expect(snapshot.overview.broker?.product == .warren)
             }
         }
 

@@ -36,7 +36,7 @@ struct SnapshotTests {
                   snapshot.consumers.contains(where: { $0.consumerTag == base + ".tag" }) else { return nil }
             return snapshot
         }
-        #expect(snapshot.overview.rabbitmqVersion == "3.10.8")
+        #expect(snapshot.overview.broker == BrokerIdentity(product: .rabbitmq, version: "3.10.8"))
         #expect(snapshot.cluster.runningNodes.contains(Live.environment["WARREN_RABBITMQ_NODE"] ?? ""))
         let queue = try #require(snapshot.queue(work))
         #expect(queue.type == "classic" && !queue.durable)

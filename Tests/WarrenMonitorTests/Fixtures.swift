@@ -1,15 +1,21 @@
 import Foundation
+import NIOCore
+import Synchronization
 import Testing
 @testable import WarrenMonitor
 
-/// Real RabbitMQ 3.10.8 management API responses (copied from the shared captures).
+/// Real management API responses (copied from the shared captures): RabbitMQ 3.10.8's in
+/// Fixtures/, LavinMQ 1.0.1's in Fixtures/lavinmq-1.0.1/.
 enum Fixture {
-    static func data(_ name: String) throws -> Data {
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
+    static let lavinmq = "lavinmq-1.0.1"
+
+    static func data(_ name: String, folder: String? = nil) throws -> Data {
+        let subdirectory = folder.map { "Fixtures/" + $0 } ?? "Fixtures"
+        let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: subdirectory))
         return try Data(contentsOf: url)
     }
 
-    static func json(_ name: String) throws -> JSON { try JSON.parse(try data(name)) }
+    static func json(_ name: String, folder: String? = nil) throws -> JSON { try JSON.parse(try data(name, folder: folder)) }
 
     /// A BrokerState of every list fixture, as one management poll would produce it.
     static func state() throws -> BrokerState {
@@ -24,3 +30,42 @@ enum Fixture {
             connections: try json("connections").array!.compactMap(ConnectionInfo.init(json:)))
     }
 }
+
+/// A management API that answers from a folder of recorded responses (`Fixtures/<folder>/`, or
+/// RabbitMQ's in `Fixtures/` for nil):
+/// `GET /api/<name>` is `<name>.json`, and `/api/queues/<vhost>/<name>` the queue of that name in
+/// `queues.json`. Records the paths asked for.
+final class FixtureManagement: ManagementTransport, Sendable {
+    let folder: String?
+    private let asked = Mutex<[String]>([])
+
+    init(_ folder: String?) {
+        self.folder = folder
+    }
+
+    var paths: [String] { asked.withLock { $0 } }
+
+    static func source(_ folder: String?) throws -> (ManagementSource, FixtureManagement) {
+        let transport = FixtureManagement(folder)
+        return (try ManagementSource(url: "http://guest:guest@127.0.0.1:15672/", transport: transport), transport)
+    }
+
+    func send(_ request: ManagementRequest, timeout: TimeAmount) async throws -> ManagementResponse {
+        let path = URLComponents(string: request.url)?.percentEncodedPath ?? request.url
+        asked.withLock { $0.append(path) }
+        let segments = path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
+        var body: Data?
+        if segments.count == 2 {
+            body = try? Fixture.data(segments[1], folder: folder)
+        } else if segments.count == 4, segments[1] == "queues",
+                  let queues = try? JSON.parse(try Fixture.data("queues", folder: folder)).array,
+                  let queue = queues.first(where: { $0["name"]?.string == segments[3] }) {
+            body = try JSONEncoder().encode(queue)
+        }
+        guard let body else {
+            return ManagementResponse(status: .notFound, body: ByteBuffer(string: #"{"error":"Not Found"}"#))
+        }
+        return ManagementResponse(status: .ok, body: ByteBuffer(bytes: body))
+    }
+}
+

@@ -70,8 +70,7 @@ struct Painter {
         let name = overview?.clusterName ?? overview?.node ?? snapshot?.source ?? state.sourceName ?? "connecting…"
         part("Warren", .title, bold: true, row: 0)
         part(" ▸ \(name)", bold: true, row: 0)
-        let product = [overview?.productName, overview?.rabbitmqVersion].compactMap { $0 }.joined(separator: " ")
-        if !product.isEmpty { part("  \(product)", .inactiveForeground, row: 0) }
+        if let broker = overview?.broker { part("  \(broker)", .inactiveForeground, row: 0) }
         if let cluster = snapshot?.cluster, !cluster.nodes.isEmpty {
             part("  nodes ", row: 0)
             part("\(cluster.runningNodes.count)↑", .ok, row: 0)

@@ -27,17 +27,7 @@ enum Format {
         return (value > 0 ? "+" : "") + rate(value)
     }
 
-    static func bytes(_ value: Int?) -> String {
-        guard let value else { return "-" }
-        let units = ["B", "K", "M", "G", "T"]
-        var amount = Double(value)
-        var unit = 0
-        while amount >= 1024, unit < units.count - 1 {
-            amount /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(value)B" : String(format: amount < 10 ? "%.1f%@" : "%.0f%@", amount, units[unit])
-    }
+    static func bytes(_ value: Int?) -> String { TextFormat.bytes(value) }
 
     /// `3s`, `2m05s`, `1h02m`.
     static func duration(_ seconds: Double) -> String {
@@ -63,6 +53,8 @@ enum Format {
             return "RAM \(count(states.inMemory)) paged \(count(states.notInMemory))"
         case .quorumInMemory:
             return "RAM \(count(states.inMemory)) disk \(count(states.notInMemory))"
+        case .segmentFiles:
+            return "mmap \(bytes(states.readyBytes))/\(bytes(states.unackedBytes))"
         case .unknown:
             return "not reported"
         }

@@ -34,9 +34,11 @@ extension Painter {
             var items: [(String, String)] = [
                 ("type", "\(queue.type) (\(flags.joined(separator: ", ")))"), ("state", queue.state ?? "-"),
                 ("messages", "\(Format.count(queue.messages)) = ready \(Format.count(queue.messagesReady)) + unacked \(Format.count(queue.messagesUnacknowledged))"),
-                ("consumers", Format.count(queue.consumers)), ("node", queue.node ?? "-"),
-                ("policy", queue.policy ?? "-"),
+                ("consumers", Format.count(queue.consumers)),
             ]
+            // A single-node broker without node names (LavinMQ) leaves the line out.
+            if let node = queue.node { items.append(("node", node)) }
+            items.append(("policy", queue.policy ?? "-"))
             if queue.isQuorum {
                 items.append(("leader", queue.leader ?? "-"))
                 items.append(("online", "\(queue.online?.count ?? 0)/\(queue.members?.count ?? 0) members"))
@@ -84,6 +86,10 @@ extension Painter {
     }
 
     mutating func histogram(_ states: MessageStates?, in rect: Rect, row: inout Int) {
+        if let states, states.precision == .segmentFiles {
+            segmentFigures(states, in: rect, row: &row)
+            return
+        }
         guard let states, let (bar, _) = states.bar else {
             pairs([("not reported", "")], in: rect, from: &row)
             return
@@ -103,6 +109,33 @@ extension Painter {
             grid.put(String(repeating: "█", count: cells), x: rect.x + 18, y: row, style: theme.style(segment.key))
             row += 1
         }
+    }
+
+    /// A broker without message states (LavinMQ) says so, and what it reports instead.
+    mutating func segmentFigures(_ states: MessageStates, in rect: Rect, row: inout Int) {
+        let broker = snapshot?.overview.broker?.name ?? "The broker"
+        for line in Self.wrap("No α/β/γ/δ: \(broker) keeps every message in memory-mapped segment files",
+                              width: rect.width) where row < rect.maxY {
+            grid.put(line, x: rect.x, y: row, style: theme.dim, maxWidth: rect.width)
+            row += 1
+        }
+        pairs([("ready", Format.bytes(states.readyBytes)), ("unacked", Format.bytes(states.unackedBytes)),
+               ("persistent", Format.count(states.persistent) + " messages")], in: rect, from: &row)
+    }
+
+    /// Words in lines of at most `width` characters.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     mutating func peekList(_ id: QueueID, in rect: Rect) {

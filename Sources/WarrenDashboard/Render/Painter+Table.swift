@@ -48,7 +48,8 @@ extension Painter {
             var x = rect.x
             for (index, width) in layout {
                 let column = table.columns[index]
-                if column.kind == .bar {
+                let standIn = row.cells.indices.contains(index) ? row.cells[index] : ""
+                if column.kind == .bar, row.bar != nil || standIn.isEmpty {
                     drawBar(row.bar, x: x, y: y, width: width, selected: selected)
                 } else {
                     let cell = row.cells.indices.contains(index) ? row.cells[index] : ""
@@ -104,6 +105,14 @@ extension Painter {
     mutating func stateSummary(in rect: Rect) -> Rect {
         guard let snapshot, rect.height >= 4 else { return rect }
         let (totals, precisions) = state.stateTotals(snapshot)
+        if precisions == [.segmentFiles] {
+            let broker = snapshot.overview.broker?.name ?? "The broker"
+            grid.put("No α/β/γ/δ: \(broker) keeps every message in memory-mapped segment files", x: rect.x, y: rect.y,
+                     style: theme.heading, maxWidth: rect.width)
+            grid.put("ready \(Format.bytes(totals[4]))  unacked \(Format.bytes(totals[5]))  persistent "
+                + "\(Format.count(totals[6])) messages", x: rect.x, y: rect.y + 1, style: theme.base, maxWidth: rect.width)
+            return Rect(x: rect.x, y: rect.y + 2, width: rect.width, height: rect.height - 2)
+        }
         let label = "Total \(Format.count(totals.reduce(0, +))) "
         grid.put(label, x: rect.x, y: rect.y, style: theme.heading)
         drawBar(StateBar(segments: [(totals[0], .alpha), (totals[1], .beta), (totals[2], .gamma), (totals[3], .delta)]),
@@ -127,6 +136,7 @@ extension Painter {
         if precisions.contains(.classicQueues) { notes.append("β+γ as one (3 states)") }
         if precisions.contains(.ramVersusPagedOut) { notes.append("RAM/paged only (2 states)") }
         if precisions.contains(.quorumInMemory) { notes.append("quorum RAM/disk (2)") }
+        if precisions.contains(.segmentFiles) { notes.append("no states: every message in mmap segment files") }
         if precisions.contains(.unknown) { notes.append("some unreported") }
         return notes.joined(separator: "; ")
     }

@@ -11,8 +11,7 @@ public enum SampleSnapshot {
         var state = BrokerState()
         state.overview.clusterName = "rabbit@sample"
         state.overview.node = "rabbit@node-1"
-        state.overview.productName = "RabbitMQ"
-        state.overview.rabbitmqVersion = "3.10.8"
+        state.overview.broker = BrokerIdentity(product: .rabbitmq, version: "3.10.8")
         state.overview.messagesReady = 12_663
         state.overview.messagesUnacknowledged = 7
         state.overview.messageStats.publish = Counter(total: 190_000, apiRate: 412.5)

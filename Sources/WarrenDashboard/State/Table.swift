@@ -118,8 +118,13 @@ extension MessageStates {
         case .exact: return (alpha ?? 0) + (beta ?? 0) + (gamma ?? 0) + (delta ?? 0)
         case .classicQueues: return (alpha ?? 0) + (betaGamma ?? 0) + (delta ?? 0)
         case .ramVersusPagedOut, .quorumInMemory: return (inMemory ?? 0) + (notInMemory ?? 0)
-        case .unknown: return nil
+        case .segmentFiles, .unknown: return nil
         }
+    }
+
+    /// What a bar column says instead of a bar, when the broker has no states to draw.
+    var barStandIn: String {
+        precision == .segmentFiles ? "mmap files" : ""
     }
 
     /// The bar segments and the honest name of what they are.
@@ -135,7 +140,7 @@ extension MessageStates {
             return (StateBar(segments: [(inMemory ?? 0, .alpha), (notInMemory ?? 0, .delta)]), "RAM/paged")
         case .quorumInMemory:
             return (StateBar(segments: [(inMemory ?? 0, .alpha), (notInMemory ?? 0, .delta)]), "quorum RAM/disk")
-        case .unknown:
+        case .segmentFiles, .unknown:
             return nil
         }
     }

@@ -17,12 +17,13 @@ extension ViewState {
     }
 
     /// The States pane's totals over the queues the filter shows: alpha, beta (or beta+gamma),
-    /// gamma, delta, and which precisions they come in. Kept like the tables.
+    /// gamma, delta; bytes ready, bytes unacked and persistent messages (brokers without states);
+    /// and which precisions they come in. Kept like the tables.
     func stateTotals(_ snapshot: Snapshot) -> ([Int], Set<MessageStatePrecision>) {
         let key = TableMemo.Key(snapshot: ObjectIdentifier(snapshot.identity), pane: .states, filter: filter,
                                 vhost: vhost, sortColumn: -1, descending: false)
         if let totals = tableMemo.totals(for: key) { return totals }
-        var totals = [Int](repeating: 0, count: 4)
+        var totals = [Int](repeating: 0, count: 7)
         var precisions: Set<MessageStatePrecision> = []
         for queue in snapshot.queues where matches(queue.name, vhost: queue.vhost) {
             let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
@@ -40,6 +41,10 @@ extension ViewState {
             case .ramVersusPagedOut, .quorumInMemory:
                 totals[0] += states.inMemory ?? 0
                 totals[3] += states.notInMemory ?? 0
+            case .segmentFiles:
+                totals[4] += states.readyBytes ?? 0
+                totals[5] += states.unackedBytes ?? 0
+                totals[6] += states.persistent ?? 0
             case .unknown:
                 break
             }
@@ -128,7 +133,8 @@ extension ViewState {
                        emphasis: dlqs.contains(queue.id) ? .deadLetter : (odd ? .warning : nil),
                        cells: [queue.id.description, queue.type, queue.state ?? "-", Format.count(queue.messagesReady),
                                Format.count(queue.messagesUnacknowledged), Format.rate(rates?.publish?.perSecond),
-                               Format.rate(rates?.deliver?.perSecond), Format.count(queue.consumers), ""],
+                               Format.rate(rates?.deliver?.perSecond), Format.count(queue.consumers),
+                               snapshot.messageStates[queue.id]?.barStandIn ?? ""],
                        bar: snapshot.messageStates[queue.id]?.bar?.0)
         }
     }
@@ -244,7 +250,7 @@ extension ViewState {
             let queue = snapshot.queues[index]
             let states = snapshot.messageStates[queue.id] ?? MessageStates(precision: .unknown)
             return Row(queue: queue.id, name: queue.id.description, emphasis: nil,
-                       cells: [queue.id.description, Format.count(queue.messages), "", Format.stateFigures(states)],
+                       cells: [queue.id.description, Format.count(queue.messages), states.barStandIn, Format.stateFigures(states)],
                        bar: states.bar?.0)
         }
     }
@@ -259,7 +265,9 @@ extension ViewState {
             if node.diskFreeAlarm { alarms.append("disk") }
             if !node.partitions.isEmpty { alarms.append("partition") }
             let memory = "\(Format.bytes(node.memoryUsed))/\(Format.bytes(node.memoryLimit))"
-            let disk = "\(Format.bytes(node.diskFree))/\(Format.bytes(node.diskFreeLimit))"
+            // LavinMQ reports the free space but no limit: then the free space alone.
+            let disk = node.diskFree != nil && node.diskFreeLimit == nil ? Format.bytes(node.diskFree)
+                : "\(Format.bytes(node.diskFree))/\(Format.bytes(node.diskFreeLimit))"
             let usage = node.memoryLimit.flatMap { limit in node.memoryUsed.map { Double($0) / Double(max(1, limit)) } }
             let cells: [String] = [node.name, node.running ? "yes" : "DOWN", memory, disk,
                           alarms.isEmpty ? "-" : alarms.joined(separator: ","), "\(leaders[node.name] ?? 0)"]

@@ -3,15 +3,24 @@ import Foundation
 /// A model read from one JSON object of a management API list.
 public protocol ManagementResource: Sendable {
     init?(json: JSON)
+    /// What it is, for the broker's dialect to map its names (``ManagementDialect``).
+    static var kind: ManagementResourceKind { get }
 }
 
-extension QueueInfo: ManagementResource {}
-extension ExchangeInfo: ManagementResource {}
-extension BindingInfo: ManagementResource {}
-extension ConsumerInfo: ManagementResource {}
-extension ConnectionInfo: ManagementResource {}
-extension NodeInfo: ManagementResource {}
-extension VhostInfo: ManagementResource {}
+extension QueueInfo: ManagementResource { public static var kind: ManagementResourceKind { .queue } }
+extension ExchangeInfo: ManagementResource { public static var kind: ManagementResourceKind { .exchange } }
+extension BindingInfo: ManagementResource { public static var kind: ManagementResourceKind { .binding } }
+extension ConsumerInfo: ManagementResource { public static var kind: ManagementResourceKind { .consumer } }
+extension ConnectionInfo: ManagementResource { public static var kind: ManagementResourceKind { .connection } }
+extension NodeInfo: ManagementResource { public static var kind: ManagementResourceKind { .node } }
+extension VhostInfo: ManagementResource { public static var kind: ManagementResourceKind { .vhost } }
+
+extension ManagementResource {
+    /// One object of a response, in the names of the broker's `dialect`.
+    public init?(json: JSON, dialect: ManagementDialect) {
+        self.init(json: dialect.adapt(json, as: Self.kind))
+    }
+}
 
 /// A management API list decoded straight into models: a JSON array, or a page
 /// (`{"items": [...], "page_count": N, ...}` with `pagination=true`).
@@ -27,12 +36,13 @@ public struct ResourceList<Resource: ManagementResource>: Sendable {
     public var filteredCount: Int?
     public var totalCount: Int?
 
-    /// Decodes `data`; throws when it is not JSON, or neither a list nor a page of one.
-    public static func decode(_ data: Data) throws -> ResourceList {
+    /// Decodes `data`, in the names of the broker's `dialect`; throws when it is not JSON, or
+    /// neither a list nor a page of one.
+    public static func decode(_ data: Data, dialect: ManagementDialect = .rabbitmq) throws -> ResourceList {
         let interner = StringInterner()
         var items: [Resource] = []
         let members = try JSONParser.forEachElement(in: data) { json in
-            guard var item = Resource(json: json) else { return }
+            guard var item = Resource(json: json, dialect: dialect) else { return }
             if var queue = item as? QueueInfo {
                 queue.intern(interner)
                 item = queue as! Resource

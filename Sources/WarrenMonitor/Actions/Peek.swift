@@ -6,6 +6,12 @@ public struct PeekResult: Sendable, Hashable, Codable {
     public var messages: [MessageView]
     /// Said to the user alongside the messages (side effects of peeking).
     public var warnings: [String]
+
+    public init(queue: String, messages: [MessageView], warnings: [String] = []) {
+        self.queue = queue
+        self.messages = messages
+        self.warnings = warnings
+    }
 }
 
 /// Looks at the head of a queue without taking anything: `basic.get` without ack, then the
@@ -40,9 +46,18 @@ public enum Peek {
     /// and Warren's embedded broker mark requeued messages redelivered (Warren's also has a peek
     /// without side effects, used when its management API is known).
     static func requeueNote(_ connection: AMQPConnection, of messages: String = "the peeked messages") -> String {
-        let product = connection.serverProperties["product"]?.stringValue
-        let broker = product == "Warren" ? "Warren's embedded broker" : (product ?? "the broker")
-        return "\(broker) now marks \(messages) redelivered"
+        requeueNote(broker(connection), of: messages)
+    }
+
+    /// "LavinMQ now marks the peeked messages redelivered".
+    public static func requeueNote(_ broker: BrokerIdentity, of messages: String = "the peeked messages") -> String {
+        "\(broker.subject) now marks \(messages) redelivered"
+    }
+
+    /// The broker at the other end of an AMQP connection, as its server properties name it.
+    static func broker(_ connection: AMQPConnection) -> BrokerIdentity {
+        BrokerIdentity(serverProduct: connection.serverProperties["product"]?.stringValue,
+                       version: connection.serverProperties["version"]?.stringValue)
     }
 
     /// Peeks at up to `count` messages of `queue` through the AMQP URL. On Warren's embedded
@@ -59,7 +74,7 @@ public enum Peek {
         } catch {
             throw MonitorError(error)
         }
-        if let management, connection.serverProperties["product"]?.stringValue == "Warren" {
+        if let management, broker(connection).product == .warren {
             try? await connection.close()
             let id = queueInfo?.id ?? QueueID(vhost: connection.configuration.virtualHost, name: name)
             do {

@@ -10,6 +10,9 @@ public enum MessageStatePrecision: String, Sendable, Hashable, Codable {
     case ramVersusPagedOut
     /// Quorum queue: message bodies held in memory vs not (Raft log and segments on disk).
     case quorumInMemory
+    /// LavinMQ: every message is in memory-mapped segment files, so there are no states to
+    /// tell apart; what it reports instead is the bytes ready and unacked, and the persistent count.
+    case segmentFiles
     /// Streams, or a response that had none of these fields (paged or column-trimmed).
     case unknown
 }
@@ -25,14 +28,25 @@ public struct MessageStates: Sendable, Hashable, Codable {
     public var delta: Int?
     public var inMemory: Int?
     public var notInMemory: Int?
+    /// ``MessageStatePrecision/segmentFiles`` only.
+    public var readyBytes: Int?
+    public var unackedBytes: Int?
+    public var persistent: Int?
 
     public init(precision: MessageStatePrecision) {
         self.precision = precision
     }
 
-    /// Derives the breakdown of one queue. `brokerVersion` is RabbitMQ's `rabbitmq_version`
-    /// (from 3.12 on the q1..q4 figures are reported as zero and say nothing).
-    public static func derive(for queue: QueueInfo, brokerVersion: String?) -> MessageStates {
+    /// Derives the breakdown of one queue on `broker` (from RabbitMQ 3.12 on the q1..q4 figures
+    /// are reported as zero and say nothing; LavinMQ has no states at all).
+    public static func derive(for queue: QueueInfo, broker: BrokerIdentity?) -> MessageStates {
+        if broker?.product == .lavinmq {
+            var states = MessageStates(precision: .segmentFiles)
+            states.readyBytes = queue.messageBytesReady
+            states.unackedBytes = queue.messageBytesUnacknowledged
+            states.persistent = queue.messagesPersistent
+            return states
+        }
         if let status = queue.backingQueueStatus, let alpha = status.alpha, let delta = status.delta {
             var states = MessageStates(precision: .exact)
             states.alpha = alpha
@@ -51,7 +65,7 @@ public struct MessageStates: Sendable, Hashable, Codable {
             states.notInMemory = max(0, total - ram)
             return states
         }
-        if let status = queue.backingQueueStatus, !versionAtLeast(brokerVersion, 3, 12),
+        if let status = queue.backingQueueStatus, !versionAtLeast(broker?.version, 3, 12),
            let q1 = status.q1, let q2 = status.q2, let q3 = status.q3, let q4 = status.q4
         {
             var states = MessageStates(precision: .classicQueues)

@@ -93,7 +93,7 @@ public struct Snapshot: Sendable, Hashable {
         for queue in state.queues {
             let queueRates = QueueRates.derive(queue, previous: before[queue.id], elapsed: elapsed)
             if queueRates != QueueRates() { rates[queue.id] = queueRates }
-            let queueStates = MessageStates.derive(for: queue, brokerVersion: state.overview.rabbitmqVersion)
+            let queueStates = MessageStates.derive(for: queue, broker: state.overview.broker)
             if queueStates.precision != .unknown { states[queue.id] = queueStates }
         }
         queueRates = rates

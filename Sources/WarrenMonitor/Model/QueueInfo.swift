@@ -59,6 +59,9 @@ public struct QueueInfo: Sendable, Hashable, Codable {
     public var messagesUnacknowledged: Int?
     public var consumers: Int?
     public var messageBytes: Int?
+    /// Bytes of the ready and of the unacknowledged messages' bodies.
+    public var messageBytesReady: Int?
+    public var messageBytesUnacknowledged: Int?
     public var messagesRAM: Int?
     public var messagesPagedOut: Int?
     public var messagesPersistent: Int?
@@ -120,6 +123,8 @@ public struct QueueInfo: Sendable, Hashable, Codable {
         messagesUnacknowledged = json["messages_unacknowledged"]?.int
         consumers = json["consumers"]?.int
         messageBytes = json["message_bytes"]?.int
+        messageBytesReady = json["message_bytes_ready"]?.int
+        messageBytesUnacknowledged = json["message_bytes_unacknowledged"]?.int
         messagesRAM = json["messages_ram"]?.int
         messagesPagedOut = json["messages_paged_out"]?.int
         messagesPersistent = json["messages_persistent"]?.int

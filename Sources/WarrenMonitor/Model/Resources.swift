@@ -49,8 +49,8 @@ public struct MessageStats: Sendable, Hashable, Codable {
 public struct Overview: Sendable, Hashable, Codable {
     public var clusterName: String?
     public var node: String?
-    public var rabbitmqVersion: String?
-    public var productName: String?
+    /// Which broker this is (``BrokerIdentity``); nil when nothing said.
+    public var broker: BrokerIdentity?
     public var managementVersion: String?
     public var messages: Int?
     public var messagesReady: Int?
@@ -61,8 +61,7 @@ public struct Overview: Sendable, Hashable, Codable {
     public init(json: JSON) {
         clusterName = json["cluster_name"]?.string
         node = json["node"]?.string
-        rabbitmqVersion = json["rabbitmq_version"]?.string
-        productName = json["product_name"]?.string
+        broker = BrokerIdentity(overview: json)
         managementVersion = json["management_version"]?.string
         messages = json[path: "queue_totals", "messages"]?.int
         messagesReady = json[path: "queue_totals", "messages_ready"]?.int

@@ -82,13 +82,13 @@ public struct PollSchedule: Sendable {
         status.nextPollAt = min(due, max(now, earliest))
     }
 
-    /// RabbitMQ's statistics refresh every 5 s, so polling faster shows nothing new; the embedded
-    /// broker's figures are live, so 1 s. From 10,000 queues on, RabbitMQ gets 10 s: even the
+    /// RabbitMQ's (and LavinMQ's) statistics refresh every 5 s, so polling faster shows nothing
+    /// new; the embedded broker's figures are live, so 1 s. From 10,000 queues on, RabbitMQ gets 10 s: even the
     /// cheapest poll of a large broker lists every queue once to find the page in view (0.12-0.16 s
     /// of its CPU at 10,000 queues, 1 s or more at 100,000), and every 5 s that alone is 3% of a
     /// core.
-    public static func defaultInterval(productName: String?, queueCount: Int = 0) -> TimeInterval {
-        if (productName ?? "").localizedCaseInsensitiveContains("warren") { return 1 }
+    public static func defaultInterval(broker: BrokerIdentity?, queueCount: Int = 0) -> TimeInterval {
+        if broker?.product == .warren { return 1 }
         return queueCount >= largeBrokerQueues ? 10 : 5
     }
 

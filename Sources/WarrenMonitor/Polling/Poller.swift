@@ -60,7 +60,7 @@ public actor Poller {
         case .success(let (state, snapshot)):
             if !explicitInterval {
                 schedule.interval = PollSchedule.defaultInterval(
-                    productName: snapshot.overview.productName, queueCount: snapshot.overview.objectTotals["queues"] ?? 0)
+                    broker: snapshot.overview.broker, queueCount: snapshot.overview.objectTotals["queues"] ?? 0)
             }
             lastState = state
             _ = schedule.succeeded(snapshot, at: now, duration: now.timeIntervalSince(started))

@@ -51,8 +51,8 @@ public actor AMQPSource: MonitorSource {
             throw MonitorError(error)
         }
         state.overview.messages = state.queues.compactMap(\.messages).reduce(0, +)
-        state.overview.productName = connection.serverProperties["product"]?.stringValue
-        state.overview.rabbitmqVersion = connection.serverProperties["version"]?.stringValue
+        state.overview.broker = BrokerIdentity(serverProduct: connection.serverProperties["product"]?.stringValue,
+                                               version: connection.serverProperties["version"]?.stringValue)
         return state
     }
 

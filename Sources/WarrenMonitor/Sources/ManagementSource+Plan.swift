@@ -47,7 +47,7 @@ extension ManagementSource {
             // The one request whose cost grows with the broker: 100,000 queues take RabbitMQ
             // seconds even without statistics, so it gets far longer than the others.
             record.inventory = try await list(
-                ["queues"] + scope, query: Self.noStatistics + [("columns", Self.inventoryColumns.joined(separator: ","))],
+                ["queues"] + scope, query: Self.noStatistics + [("columns", columns(Self.inventoryColumns))],
                 count: &requests, timeout: max(options.timeout, .seconds(120))
             ).items
             record.inventoryAt = now
@@ -72,7 +72,7 @@ extension ManagementSource {
             state.connections = carried?.connections ?? []
         }
 
-        let columns = ("columns", ManagementOptions.tableColumns.joined(separator: ","))
+        let columns = ("columns", self.columns(ManagementOptions.tableColumns))
         let topology = DeadLetterTopology.derive(queues: record.inventory, exchanges: state.exchanges,
                                                  bindings: state.bindings, rates: [:])
         // Oldest first: in the merge a later entry of a queue replaces an earlier one.
@@ -112,10 +112,10 @@ extension ManagementSource {
     /// The page in view, with statistics: server-side sort, size and `/` filter.
     func page(_ focus: PollFocus, plan: PollPlan, requests: inout Int) async throws -> [QueueInfo] {
         var query = [("page", "1"), ("page_size", String(plan.pageSize(focus))), ("pagination", "true"),
-                     ("columns", ManagementOptions.tableColumns.joined(separator: ","))]
+                     ("columns", columns(ManagementOptions.tableColumns))]
         // RabbitMQ lists by name already; asking it to sort by name costs it ten times more.
         if focus.sort != .name || focus.descending {
-            query += [("sort", focus.sort.rawValue), ("sort_reverse", focus.descending ? "true" : "false")]
+            query += [("sort", dialect.queueField(focus.sort.rawValue)), ("sort_reverse", focus.descending ? "true" : "false")]
         }
         if !focus.filter.isEmpty { query.append(("name", focus.filter)) }
         let pageScope = (focus.vhost ?? options.vhost).map { [$0] } ?? []
@@ -132,7 +132,7 @@ extension ManagementSource {
             for id in ids {
                 do {
                     let json = try await get(["queues", id.vhost, id.name], query: [columns], count: &requests)
-                    if let queue = QueueInfo(json: json) { found.append(queue) }
+                    if let queue = QueueInfo(json: json, dialect: dialect) { found.append(queue) }
                 } catch MonitorError.notFound {
                     // Deleted since the inventory.
                 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// How much to ask of a management API, so that a poll stays cheap on a large broker.
 public struct ManagementOptions: Sendable, Hashable {
@@ -39,7 +40,7 @@ public struct ManagementOptions: Sendable, Hashable {
         "messages_details.rate", "message_stats.publish", "message_stats.publish_details.rate",
         "message_stats.deliver_get", "message_stats.deliver_get_details.rate", "message_stats.ack",
         "message_stats.ack_details.rate", "leader", "members", "online", "messages_ram", "messages_paged_out",
-        "backing_queue_status",
+        "backing_queue_status", "messages_persistent", "message_bytes_ready", "message_bytes_unacknowledged",
     ]
 }
 
@@ -48,6 +49,8 @@ public struct ManagementSource: MonitorSource {
     public let endpoint: ManagementEndpoint
     public let options: ManagementOptions
     let transport: any ManagementTransport
+    /// Which broker answers, once learned (shared by copies of this source).
+    private let learned = LearnedBroker()
 
     /// Without a transport, HTTP(S) with the system's trust store, or with only the CA of the
     /// URL's `cacertfile` when it has one.
@@ -64,6 +67,29 @@ public struct ManagementSource: MonitorSource {
         }
     }
 
+    /// Which broker serves this API: asked of `/api/overview` the first time, then remembered
+    /// (every poll reads the overview anyway and keeps it up to date).
+    public func broker() async throws -> BrokerIdentity {
+        if let known = learned.identity { return known }
+        return learn(try await get(["overview"]))
+    }
+
+    /// Remembers the broker an overview names.
+    @discardableResult
+    func learn(_ overview: JSON) -> BrokerIdentity {
+        let identity = BrokerIdentity(overview: overview)
+        learned.identity = identity
+        return identity
+    }
+
+    /// How the broker names what the model reads; RabbitMQ's until it is known.
+    var dialect: ManagementDialect { learned.identity?.dialect ?? .rabbitmq }
+
+    /// `names` (RabbitMQ's queue fields) as the broker's `columns=` value.
+    func columns(_ names: [String]) -> String {
+        names.map { dialect.queueField($0) }.joined(separator: ",")
+    }
+
     public var description: String { "management \(endpoint)" }
 
     public func fetch() async throws -> BrokerState {
@@ -77,7 +103,8 @@ public struct ManagementSource: MonitorSource {
     public func fetch(focus: PollFocus?, previous: BrokerState?) async throws -> BrokerState {
         var state = BrokerState()
         var requests = 0
-        state.overview = Overview(json: try await get(["overview"], count: &requests))
+        let overview = try await get(["overview"], count: &requests)
+        state.overview = Overview(json: learn(overview).dialect.adapt(overview, as: .overview))
         state.nodes = try await list(["nodes"], count: &requests).items
         state.vhosts = try await list(["vhosts"], count: &requests).items
         let plan = PollPlan()
@@ -146,8 +173,9 @@ public struct ManagementSource: MonitorSource {
 
     /// One queue with every detail field (for the queue that is shown, not the whole list).
     public func queueDetail(_ id: QueueID) async throws -> QueueInfo {
+        let dialect = try await broker().dialect
         let json = try await get(["queues", id.vhost, id.name])
-        guard let queue = QueueInfo(json: json) else { throw MonitorError.badResponse("queue \(id) has no name") }
+        guard let queue = QueueInfo(json: json, dialect: dialect) else { throw MonitorError.badResponse("queue \(id) has no name") }
         return queue
     }
 
@@ -176,7 +204,7 @@ public struct ManagementSource: MonitorSource {
 
     private func queues(scope: [String], count: inout Int) async throws -> [QueueInfo] {
         var query = statsQuery
-        if let columns = options.queueColumns { query.append(("columns", columns.joined(separator: ","))) }
+        if let columns = options.queueColumns { query.append(("columns", self.columns(columns))) }
         guard let pageSize = options.pageSize else {
             return try await list(["queues"] + scope, query: query, count: &count).items
         }
@@ -219,7 +247,7 @@ public struct ManagementSource: MonitorSource {
         let body = try await request(.GET, segments, query: query, timeout: timeout)
         let what = "api/\(segments.joined(separator: "/"))"
         do {
-            return try ResourceList<Resource>.decode(Data(body.readableBytesView))
+            return try ResourceList<Resource>.decode(Data(body.readableBytesView), dialect: dialect)
         } catch let failure as JSONParser.Failure {
             throw failure.reason == "not a list"
                 ? MonitorError.badResponse("\(what) is not a list") : MonitorError.badResponse("\(what) is not JSON")
@@ -291,5 +319,15 @@ public struct ManagementSource: MonitorSource {
             return meaning
         }
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// What a ``ManagementSource`` learned of its broker.
+private final class LearnedBroker: Sendable {
+    private let value = Mutex<BrokerIdentity?>(nil)
+
+    var identity: BrokerIdentity? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

@@ -6,7 +6,7 @@ import Testing
 struct DecodingTests {
     @Test func overview() throws {
         let overview = Overview(json: try Fixture.json("overview"))
-        #expect(overview.rabbitmqVersion == "3.10.8")
+        #expect(overview.broker == BrokerIdentity(product: .rabbitmq, version: "3.10.8"))
         #expect(overview.clusterName == "rabbit@vm")
         #expect(overview.messages == 6518)
         #expect(overview.messageStats.publish?.total == 406660)

@@ -8,7 +8,7 @@ struct MessageStateTests {
         var status = BackingQueueStatus()
         (status.q1, status.q2, status.q3, status.q4, status.deltaCount) = (10, 5, 7, 20, 58)
         queue.backingQueueStatus = status
-        let states = MessageStates.derive(for: queue, brokerVersion: "3.10.8")
+        let states = MessageStates.derive(for: queue, broker: BrokerIdentity(product: .rabbitmq, version: "3.10.8"))
         #expect(states.precision == .classicQueues)
         #expect(states.alpha == 30)
         #expect(states.betaGamma == 12)
@@ -29,7 +29,7 @@ struct MessageStateTests {
         var status = BackingQueueStatus()
         (status.alpha, status.beta, status.gamma, status.delta) = (4, 3, 2, 1)
         queue.backingQueueStatus = status
-        let states = MessageStates.derive(for: queue, brokerVersion: nil)
+        let states = MessageStates.derive(for: queue, broker: nil)
         #expect(states.precision == .exact)
         #expect((states.alpha, states.beta, states.gamma, states.delta) == (4, 3, 2, 1))
     }
@@ -41,7 +41,7 @@ struct MessageStateTests {
         queue.backingQueueStatus = status
         queue.messagesRAM = 6
         queue.messagesPagedOut = 4
-        let states = MessageStates.derive(for: queue, brokerVersion: "3.13.1")
+        let states = MessageStates.derive(for: queue, broker: BrokerIdentity(product: .rabbitmq, version: "3.13.1"))
         #expect(states.precision == .ramVersusPagedOut)
         #expect(states.inMemory == 6 && states.notInMemory == 4 && states.alpha == nil)
     }
@@ -52,12 +52,12 @@ struct MessageStateTests {
         var queue = QueueInfo(id: QueueID(name: "q"), messages: 10)
         queue.messagesRAM = 6
         queue.messagesPagedOut = 0
-        let states = MessageStates.derive(for: queue, brokerVersion: "3.13.1")
+        let states = MessageStates.derive(for: queue, broker: BrokerIdentity(product: .rabbitmq, version: "3.13.1"))
         #expect(states.precision == .ramVersusPagedOut)
         #expect(states.inMemory == 6 && states.notInMemory == 4)
     }
 
     @Test func unknownWithoutFigures() {
-        #expect(MessageStates.derive(for: QueueInfo(id: QueueID(name: "q")), brokerVersion: "3.10.8").precision == .unknown)
+        #expect(MessageStates.derive(for: QueueInfo(id: QueueID(name: "q")), broker: BrokerIdentity(product: .rabbitmq, version: "3.10.8")).precision == .unknown)
     }
 }

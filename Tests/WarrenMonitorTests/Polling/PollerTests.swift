@@ -30,7 +30,7 @@ final class FakeSource: MonitorSource, Sendable {
         state.withLock { $0.active -= 1 }
         if failing { throw MonitorError.unreachable("fake: connection refused") }
         var overview = Overview()
-        overview.productName = product
+        overview.broker = product.map { BrokerIdentity(serverProduct: $0, version: nil) }
         return BrokerState(overview: overview, queues: [QueueInfo(id: QueueID(name: "q"), messages: fetches)])
     }
 }
@@ -94,11 +94,11 @@ struct PollerTests {
     }
 
     @Test func defaultIntervalFollowsTheBroker() async {
-        #expect(PollSchedule.defaultInterval(productName: "RabbitMQ") == 5)
-        #expect(PollSchedule.defaultInterval(productName: "Warren") == 1)
-        #expect(PollSchedule.defaultInterval(productName: "RabbitMQ", queueCount: 9_999) == 5)
-        #expect(PollSchedule.defaultInterval(productName: "RabbitMQ", queueCount: 10_000) == 10)
-        #expect(PollSchedule.defaultInterval(productName: "Warren", queueCount: 100_000) == 1)
+        #expect(PollSchedule.defaultInterval(broker: BrokerIdentity(product: .rabbitmq)) == 5)
+        #expect(PollSchedule.defaultInterval(broker: BrokerIdentity(product: .warren)) == 1)
+        #expect(PollSchedule.defaultInterval(broker: BrokerIdentity(product: .rabbitmq), queueCount: 9_999) == 5)
+        #expect(PollSchedule.defaultInterval(broker: BrokerIdentity(product: .rabbitmq), queueCount: 10_000) == 10)
+        #expect(PollSchedule.defaultInterval(broker: BrokerIdentity(product: .warren), queueCount: 100_000) == 1)
         let poller = Poller(source: FakeSource(product: "Warren"))
         _ = await poller.poll()
         #expect(await poller.interval == 1)
