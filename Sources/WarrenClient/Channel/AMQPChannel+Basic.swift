@@ -146,12 +146,34 @@ extension AMQPChannel {
         arguments: FieldTable = [:]
     ) async throws(AMQPClientError) -> AMQPConsumer {
         let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
+        let tag = try await startConsumer(queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive,
+                                          arguments: arguments, sink: .stream(continuation))
+        return AMQPConsumer(consumerTag: tag, channel: self, stream: stream)
+    }
+
+    /// `basic.consume` with each delivery handed to `handler` on the connection's event loop as it
+    /// is decoded, then `.ended` once (after cancel-ok, or with the error that ended it): no task
+    /// switch per message, for a reader that gathers deliveries itself (a replay does). The
+    /// handler must return quickly and must not block. Returns the consumer tag.
+    @discardableResult
+    public func consume(
+        _ queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
+        arguments: FieldTable = [:], handler: @escaping @Sendable (AMQPStreamEvent<AMQPDelivery>) -> Void
+    ) async throws(AMQPClientError) -> String {
+        try await startConsumer(queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive,
+                                arguments: arguments, sink: .handler(handler))
+    }
+
+    private func startConsumer(_ queue: String, consumerTag: String, noAck: Bool, exclusive: Bool,
+                               arguments: FieldTable, sink: EventSink<AMQPDelivery>) async throws(AMQPClientError)
+        -> String
+    {
         let answer = try await call(
             BasicConsume(queue: queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive,
                          arguments: arguments),
-            answers: [(60, 21)], consumer: continuation)
+            answers: [(60, 21)], consumer: sink)
         guard case .basicConsumeOk(let ok) = answer.method else { throw .unexpectedMethod(answer.method.name) }
-        return AMQPConsumer(consumerTag: ok.consumerTag, channel: self, stream: stream)
+        return ok.consumerTag
     }
 
     /// `basic.cancel`: stops a consumer; its sequence ends after the deliveries already sent.

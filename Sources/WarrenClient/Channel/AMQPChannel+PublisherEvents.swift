@@ -22,26 +22,43 @@ extension AMQPChannel {
     /// keeps a bounded window of unconfirmed publishes keeps the buffer bounded too. Returns
     /// still arrive on ``returns`` as well.
     public func publisherEvents() async throws(AMQPClientError) -> AsyncThrowingStream<AMQPPublisherEvent, any Error> {
-        try checkOpen()
         let (stream, continuation) = AsyncThrowingStream<AMQPPublisherEvent, any Error>.makeStream()
+        try await watchPublisherEvents(.stream(continuation))
+        return stream
+    }
+
+    /// The same events handed to `handler` on the connection's event loop as they are decoded,
+    /// then `.ended` once: no task switch per event, for a reader that gathers them itself. The
+    /// handler must return quickly and must not block.
+    public func publisherEvents(handler: @escaping @Sendable (AMQPStreamEvent<AMQPPublisherEvent>) -> Void)
+        async throws(AMQPClientError)
+    {
+        try await watchPublisherEvents(.handler(handler))
+    }
+
+    private func watchPublisherEvents(_ sink: EventSink<AMQPPublisherEvent>) async throws(AMQPClientError) {
+        do {
+            try checkOpen()
+        } catch {
+            sink.finish(error)
+            throw error
+        }
         let promise = connection.eventLoop.makePromise(of: Void.self)
         let id = self.id
-        connection.onLoop { $0.watchPublisherEvents(channel: id, continuation, promise: promise) }
+        connection.onLoop { $0.watchPublisherEvents(channel: id, sink, promise: promise) }
         try await AMQPConnection.await(promise.futureResult)
-        return stream
     }
 }
 
 extension AMQPConnectionHandler {
-    func watchPublisherEvents(channel: UInt16, _ continuation: AsyncThrowingStream<AMQPPublisherEvent, any Error>.Continuation,
-                              promise: EventLoopPromise<Void>) {
+    func watchPublisherEvents(channel: UInt16, _ sink: EventSink<AMQPPublisherEvent>, promise: EventLoopPromise<Void>) {
         guard let record = channels[channel], record.phase != .closing else {
             let error = finalError ?? AMQPClientError.channelClosed
-            continuation.finish(throwing: error)
+            sink.finish(error)
             return promise.fail(error)
         }
-        record.publisherEvents?.finish()
-        record.publisherEvents = continuation
+        record.publisherEvents?.finish(nil)
+        record.publisherEvents = sink
         promise.succeed()
     }
 }

@@ -52,7 +52,7 @@ public final class AMQPChannel: Sendable {
     /// Sends a synchronous request and waits for the answer, or for the channel to close.
     func call<Method: AMQPMethodArguments>(
         _ request: Method, answers: [(UInt16, UInt16)],
-        consumer: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation? = nil
+        consumer: EventSink<AMQPDelivery>? = nil
     ) async throws(AMQPClientError) -> Command {
         try checkOpen()
         let bytes = try encode(request)

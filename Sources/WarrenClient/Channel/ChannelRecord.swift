@@ -21,7 +21,7 @@ struct PendingRPC {
     var answers: [(UInt16, UInt16)]
     var promise: EventLoopPromise<Command>
     /// For `basic.consume`: where deliveries go once `consume-ok` names the consumer tag.
-    var consumer: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation?
+    var consumer: EventSink<AMQPDelivery>?
 
     func isAnswered(by method: AMQPMethod) -> Bool {
         answers.contains { $0.0 == method.classID && $0.1 == method.methodID }
@@ -46,11 +46,11 @@ final class ChannelRecord {
     let shared: ChannelShared
     var phase: Phase = .opening
     var pendingRPCs = CircularBuffer<PendingRPC>()
-    var consumers: [String: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation] = [:]
+    var consumers: [String: EventSink<AMQPDelivery>] = [:]
     var confirms = ConfirmTracker<ConfirmWaiter>()
     let returns: AsyncStream<AMQPReturnedMessage>.Continuation
     /// Set by ``AMQPChannel/publisherEvents()``: returns and confirms in wire order.
-    var publisherEvents: AsyncThrowingStream<AMQPPublisherEvent, any Error>.Continuation?
+    var publisherEvents: EventSink<AMQPPublisherEvent>?
     var closePromise: EventLoopPromise<Void>?
 
     init(id: UInt16, shared: ChannelShared, returns: AsyncStream<AMQPReturnedMessage>.Continuation) {
@@ -71,11 +71,9 @@ final class ChannelRecord {
         shared.state.withLock { $0.closedError = failure }
         while let rpc = pendingRPCs.popFirst() {
             rpc.promise.fail(failure)
-            rpc.consumer?.finish(throwing: failure)
+            rpc.consumer?.finish(failure)
         }
-        for consumer in consumers.values {
-            if let error { consumer.finish(throwing: error) } else { consumer.finish() }
-        }
+        for consumer in consumers.values { consumer.finish(error) }
         consumers = [:]
         for waiter in confirms.removeAllWaiters() {
             switch waiter {
@@ -84,7 +82,7 @@ final class ChannelRecord {
             }
         }
         returns.finish()
-        if let error { publisherEvents?.finish(throwing: error) } else { publisherEvents?.finish() }
+        publisherEvents?.finish(error)
         publisherEvents = nil
         if let closePromise {
             if let error { closePromise.fail(error) } else { closePromise.succeed() }

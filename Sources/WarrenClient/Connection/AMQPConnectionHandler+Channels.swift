@@ -20,27 +20,27 @@ extension AMQPConnectionHandler {
                 consumerTag: deliver.consumerTag, deliveryTag: deliver.deliveryTag, redelivered: deliver.redelivered,
                 exchange: deliver.exchange, routingKey: deliver.routingKey,
                 properties: command.header?.properties ?? BasicProperties(), body: command.body)
-            record.consumers[deliver.consumerTag]?.yield(delivery)
+            record.consumers[deliver.consumerTag]?.send(delivery)
         case .basicReturn(let returned):
             let message = AMQPReturnedMessage(
                 replyCode: returned.replyCode, replyText: returned.replyText, exchange: returned.exchange,
                 routingKey: returned.routingKey, properties: command.header?.properties ?? BasicProperties(),
                 body: command.body)
             record.returns.yield(message)
-            record.publisherEvents?.yield(.returned(message))
+            record.publisherEvents?.send(.returned(message))
         case .basicAck(let ack):
-            record.publisherEvents?.yield(.ack(upTo: ack.deliveryTag, multiple: ack.multiple))
+            record.publisherEvents?.send(.ack(upTo: ack.deliveryTag, multiple: ack.multiple))
             let resolutions = record.confirms.confirm(tag: ack.deliveryTag, multiple: ack.multiple, ack: true)
             record.publishConfirmProgress()
             resolve(resolutions)
         case .basicNack(let nack):
-            record.publisherEvents?.yield(.nack(upTo: nack.deliveryTag, multiple: nack.multiple))
+            record.publisherEvents?.send(.nack(upTo: nack.deliveryTag, multiple: nack.multiple))
             let resolutions = record.confirms.confirm(tag: nack.deliveryTag, multiple: nack.multiple, ack: false)
             record.publishConfirmProgress()
             resolve(resolutions)
         case .basicCancel(let cancel):
             record.consumers.removeValue(forKey: cancel.consumerTag)?
-                .finish(throwing: AMQPClientError.consumerCancelledByServer(consumerTag: cancel.consumerTag))
+                .finish(AMQPClientError.consumerCancelledByServer(consumerTag: cancel.consumerTag))
             if !cancel.noWait { try write(channel: record.id, BasicCancelOk(consumerTag: cancel.consumerTag).method) }
         case .channelFlow(let flow):
             try write(channel: record.id, ChannelFlowOk(active: flow.active).method)
@@ -62,7 +62,7 @@ extension AMQPConnectionHandler {
             case .basicConsumeOk(let ok):
                 if let consumer = rpc.consumer { record.consumers[ok.consumerTag] = consumer }
             case .basicCancelOk(let ok):
-                record.consumers.removeValue(forKey: ok.consumerTag)?.finish()
+                record.consumers.removeValue(forKey: ok.consumerTag)?.finish(nil)
             case .confirmSelectOk:
                 record.shared.state.withLock { $0.confirmMode = true }
             default:
@@ -117,11 +117,11 @@ extension AMQPConnectionHandler {
 
     /// Sends an encoded request and waits for one of `answers`.
     func call(channel: UInt16, request: ByteBuffer, answers: [(UInt16, UInt16)], promise: EventLoopPromise<Command>,
-              consumer: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation? = nil) {
+              consumer: EventSink<AMQPDelivery>? = nil) {
         guard let record = channels[channel], record.phase != .closing else {
             let error = channels[channel] == nil ? (finalError ?? .channelClosed) : AMQPClientError.channelClosed
             promise.fail(error)
-            consumer?.finish(throwing: error)
+            consumer?.finish(error)
             return
         }
         record.pendingRPCs.append(PendingRPC(answers: answers, promise: promise, consumer: consumer))

@@ -103,8 +103,10 @@ public struct ReplayPlanner: Sendable {
         let stamp = FieldValue.string("\(replayID)/\(sequence)")
         if earlierStamp == nil, let appended = try? newHeaders.appending(Self.stampHeader, stamp) {
             newHeaders = appended
+        } else if let replaced = try? newHeaders.replacing(Self.stampHeader, with: stamp) {
+            // A stamp of an earlier replay is replaced, so the only value is this one's.
+            newHeaders = replaced
         } else {
-            // A stamp of an earlier replay is replaced, so the first value is always this one's.
             newHeaders[Self.stampHeader] = stamp
         }
         stamped.headers = newHeaders

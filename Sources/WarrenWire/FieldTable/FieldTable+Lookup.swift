@@ -17,6 +17,28 @@ extension FieldTable {
         }
     }
 
+    /// This table with every entry of `key` removed and one `key, value` entry at the end. A table
+    /// read off the wire is copied entry by entry as raw bytes, without decoding any value: a
+    /// replay re-stamps messages that an earlier replay stamped, x-death and all.
+    public func replacing(_ key: String, with value: FieldValue) throws(AMQPWireError) -> FieldTable {
+        guard case .raw(let table) = storage else {
+            return FieldTable(entries.filter { $0.0 != key } + [(key, value)])
+        }
+        var bytes = table
+        var kept = ByteBufferAllocator().buffer(capacity: bytes.readableBytes + key.utf8.count + 32)
+        while bytes.readableBytes > 0 {
+            let start = bytes.readerIndex
+            guard let name = try? bytes.readAMQPShortString(orThrow: .malformedFieldTable(reason: "")),
+                bytes.skipValidatedFieldValue()
+            else { break }
+            // Sliced from the table as it was: a buffer gives no slice of bytes already read.
+            if name != key, var entry = table.getSlice(at: start, length: bytes.readerIndex - start) {
+                kept.writeBuffer(&entry)
+            }
+        }
+        return try FieldTable(validatedRaw: kept).appending(key, value)
+    }
+
     /// The first value of each key, from one pass over the entries (a raw table is otherwise
     /// decoded again by every lookup).
     public var firstValues: [String: FieldValue] {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 @testable import WarrenClient
@@ -15,7 +16,7 @@ struct PublisherEventsTests {
         defer { try? h.finish() }
         let (events, continuation) = AsyncThrowingStream<AMQPPublisherEvent, any Error>.makeStream()
         let registered = h.loop.makePromise(of: Void.self)
-        h.handler.watchPublisherEvents(channel: 1, continuation, promise: registered)
+        h.handler.watchPublisherEvents(channel: 1, .stream(continuation), promise: registered)
         #expect(outcome(registered.futureResult) != nil)
         try Harness.publish(h, 1...3)
         _ = try h.written()
@@ -47,6 +48,39 @@ struct PublisherEventsTests {
                                                                     methodID: 40)))
         }
         #expect(seen == ["return nowhere job 2", "ack 2 multiple", "nack 3"])
+    }
+
+    /// The handler form gets the same events on the event loop, then the end with its error, once.
+    @Test func aHandlerGetsTheSameEventsThenTheEnd() async throws {
+        let (h, _) = try Harness.withChannel()
+        defer { try? h.finish() }
+        final class Seen: Sendable {
+            let lines = Mutex<[String]>([])
+            func withLockedValue<T>(_ body: (inout [String]) -> T) -> T { lines.withLock { body(&$0) } }
+        }
+        let seen = Seen()
+        let registered = h.loop.makePromise(of: Void.self)
+        h.handler.watchPublisherEvents(channel: 1, .handler { event in
+            switch event {
+            case .next(.returned(let message)): seen.withLockedValue { $0.append("return \(message.routingKey)") }
+            case .next(.ack(let tag, let multiple)): seen.withLockedValue { $0.append("ack \(tag) \(multiple)") }
+            case .next(.nack(let tag, _)): seen.withLockedValue { $0.append("nack \(tag)") }
+            case .ended(let error): seen.withLockedValue { $0.append("ended \((error as? AMQPClientError)?.replyCode.map { Int($0) } ?? 0)") }
+            }
+        }, promise: registered)
+        #expect(outcome(registered.futureResult) != nil)
+        try Harness.publish(h, 1...2)
+        _ = try h.written()
+        var returned = ByteBuffer()
+        try returned.writeMethodFrame(channel: 1, BasicReturn(replyCode: 312, replyText: "NO_ROUTE", exchange: "",
+                                                              routingKey: "nowhere"))
+        try returned.writeContent(channel: 1, properties: BasicProperties(), body: ByteBuffer(string: "x"),
+                                  frameMax: 131_072)
+        try h.channel.writeInbound(returned)
+        try h.send(channel: 1, BasicAck(deliveryTag: 1, multiple: false).method)
+        try h.send(channel: 1, BasicNack(deliveryTag: 2, multiple: false, requeue: false).method)
+        try h.send(channel: 1, ChannelClose(replyCode: 404, replyText: "NOT_FOUND - x", classID: 60, methodID: 40).method)
+        #expect(seen.withLockedValue { $0 } == ["return nowhere", "ack 1 false", "nack 2", "ended 404"])
     }
 }
 

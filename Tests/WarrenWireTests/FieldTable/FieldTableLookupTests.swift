@@ -23,6 +23,26 @@ struct FieldTableLookupTests {
         #expect(after.getSlice(at: after.readerIndex, length: before.readableBytes) == before.readSlice(length: before.readableBytes))
     }
 
+    /// Replacing a key in a raw table copies the other entries' bytes as they are (x-death is not
+    /// decoded) and leaves one entry of the key, at the end; a built table does the same.
+    @Test func replacingAKeyKeepsTheOthersAndLeavesOneEntryOfIt() throws {
+        let original = FieldTable([
+            ("x-warren-replay-id", "old/1"), ("x-death", .array([.table(["count": .int64(2), "queue": "orders"])])),
+            ("x-warren-replay-id", "older/9"), ("dup", "first"),
+        ])
+        var wire = try FieldTableTests.encoded(original)
+        let raw = try wire.readFieldTable()
+        for table in [raw, original] {
+            let replaced = try table.replacing("x-warren-replay-id", with: "new/2")
+            #expect(replaced.entries.map(\.0) == ["x-death", "dup", "x-warren-replay-id"])
+            #expect(replaced["x-warren-replay-id"] == "new/2" && replaced["dup"] == "first")
+            #expect(replaced["x-death"] == original["x-death"])
+            #expect(try FieldTableTests.decoded(replaced) == replaced)
+        }
+        #expect(try raw.replacing("absent", with: .bool(true)).entries.map(\.0)
+            == ["x-warren-replay-id", "x-death", "x-warren-replay-id", "dup", "absent"])
+    }
+
     @Test func builtTableAppendsToItsEntries() throws {
         let table: FieldTable = ["a": .int32(1)]
         #expect(try table.appending("b", .bool(true)).entries.map(\.0) == ["a", "b"])
