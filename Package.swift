@@ -129,6 +129,8 @@ let package = Package(
             dependencies: [
                 "CWarrenFuzz",
                 "WarrenWire",
+                "WarrenBroker",
+                "WarrenManagement",
                 "WarrenMonitor",
                 "WarrenDashboard",
                 .product(name: "NIOCore", package: "swift-nio"),

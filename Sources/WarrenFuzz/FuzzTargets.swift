@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import WarrenBroker
 import WarrenDashboard
 import WarrenMonitor
 import WarrenWire
@@ -18,6 +19,8 @@ enum FuzzTargets {
         "filter": filter,
         "theme": theme,
         "config": config,
+        "records": records,
+        "requests": ManagementRequests.request,
     ]
 
     /// A failed round trip: a crash libFuzzer reports with the input that caused it.
@@ -71,6 +74,21 @@ enum FuzzTargets {
         let again = try? encoded.readFieldTable()
         require(again?.entries.map(\.0) == table.entries.map(\.0), "table keys changed")
         require(again.map { FieldTable($0.entries) } == FieldTable(table.entries), "table values changed")
+        // Replacing a key (as a replay re-stamps a message) copies the raw entries: the same as
+        // doing it on the decoded entries, compared encoded (a NaN is not equal to itself).
+        let key = table.entries.first?.0 ?? "x-warren-replay-id"
+        guard let replaced = try? table.replacing(key, with: .string("fuzz/1")) else { return }
+        let expected = FieldTable(table.entries.filter { $0.0 != key } + [(key, .string("fuzz/1"))])
+        var left = ByteBuffer()
+        var right = ByteBuffer()
+        require((try? left.writeFieldTable(replaced)) != nil && (try? right.writeFieldTable(expected)) != nil
+            && left == right, "replacing '\(key)' differs from doing it on the decoded entries")
+    }
+
+    /// A file recovery finds in a data directory, read as a message store segment, a queue index
+    /// and a definitions file: every complete record kept, every decoded record the same encoded again.
+    static func records(_ bytes: UnsafeRawBufferPointer) {
+        if let failure = RecoveryReaders.check(buffer(bytes)) { require(false, failure) }
     }
 
     /// A content header's payload (class, weight, body size, flags and properties).
