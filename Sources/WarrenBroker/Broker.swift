@@ -210,6 +210,10 @@ public final class Broker: Sendable {
                 core.install(recovery, persistence: persistence)
             }
             core.startMemoryMonitor()
+            if let failures = recovered?.1.tidyingFailures, let first = failures.first {
+                configuration.log?("recovered the data directory but could not tidy it (\(failures.count) file "
+                    + "operation(s) failed, first: \(first)); it stays as it was and is tidied at a later start")
+            }
             return NIOLoopBound(core, eventLoop: eventLoop)
         }.get()
         var listeners: [any Channel] = []

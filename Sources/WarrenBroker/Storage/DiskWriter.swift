@@ -102,6 +102,17 @@ final class DiskWriter: @unchecked Sendable {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { return 0 }
         defer { close(input) }
+        // A compaction that fails part way leaves its target as it was (the source stays).
+        let length = lseek(fd, 0, SEEK_END)
+        do {
+            return try copyRecords(from: input, keeping: keep, to: fd)
+        } catch {
+            if length >= 0 { _ = ftruncate(fd, length) }
+            throw error
+        }
+    }
+
+    private func copyRecords(from input: Int32, keeping keep: Set<UInt64>, to fd: Int32) throws -> Int {
         let chunk = 1 << 20
         var carry = ByteBuffer()
         var copy = ByteBuffer()
@@ -142,14 +153,21 @@ final class DiskWriter: @unchecked Sendable {
         if let fd = handles.removeValue(forKey: path) { close(fd) }
     }
 
+    /// Appends all of `buffer`. If that fails part way (a full disk), the file is cut back to
+    /// the length it had, so no torn record is left in the middle of a file: recovery stops at the
+    /// first torn record, and records appended after it once space was found again, confirmed
+    /// ones among them, would be lost.
     private func writeAll(_ buffer: ByteBuffer, to fd: Int32) throws {
+        let length = lseek(fd, 0, SEEK_END)
         try buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let result = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if result < 0 {
                     if errno == EINTR { continue }
-                    throw StorageIOError(description: "write failed: errno \(errno)")
+                    let failure = errno
+                    if length >= 0 { _ = ftruncate(fd, length) }
+                    throw StorageIOError(description: "write failed: errno \(failure)")
                 }
                 offset += result
             }

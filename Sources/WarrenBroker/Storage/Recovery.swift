@@ -20,6 +20,9 @@ struct Recovery: @unchecked Sendable {
     var store: MessageStore
     /// Bytes of torn or corrupt tails that were dropped, per file.
     var droppedBytes: [String: Int] = [:]
+    /// The tidying after recovery (index rewrites, segment compactions) that could not be done,
+    /// on a full disk say: the files stay as they were, which recovers the same way next time.
+    var tidyingFailures: [String] = []
 
     /// Runs before the broker serves anyone, so plain blocking file I/O is fine here.
     static func recover(directory: String, segmentSize: Int, writer: DiskWriter) throws -> Recovery {
@@ -117,7 +120,15 @@ struct Recovery: @unchecked Sendable {
             }
         }
         recovery.store = store
-        _ = try writer.perform(cleanup)
+        // One at a time, and none fatal: a broker on a full disk must still start, so that its
+        // messages can be consumed (each rewrite is atomic, a failed compaction leaves its source).
+        for op in cleanup {
+            do {
+                _ = try writer.perform([op])
+            } catch {
+                recovery.tidyingFailures.append("\(error)")
+            }
+        }
         return recovery
     }
 }

@@ -59,7 +59,10 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
             } else if key.hasPrefix("property."), key.count > 9 {
                 self = .property(String(key.dropFirst(9)), value)
             } else if key.hasPrefix("body."), key.count > 5 {
-                self = .bodyField(key.dropFirst(5).split(separator: ".").map(String.init), value)
+                // Every step of the path names something: `body..x` is not a path.
+                let path = key.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                guard !path.contains(where: \.isEmpty) else { return nil }
+                self = .bodyField(path, value)
             } else {
                 return nil
             }

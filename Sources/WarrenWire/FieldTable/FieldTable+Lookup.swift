@@ -79,7 +79,7 @@ extension ByteBuffer {
         case UInt8(ascii: "t"), UInt8(ascii: "b"), UInt8(ascii: "B"): size = 1
         case UInt8(ascii: "s"), UInt8(ascii: "u"): size = 2
         case UInt8(ascii: "I"), UInt8(ascii: "i"), UInt8(ascii: "f"): size = 4
-        case UInt8(ascii: "l"), UInt8(ascii: "d"), UInt8(ascii: "T"): size = 8
+        case UInt8(ascii: "l"), UInt8(ascii: "L"), UInt8(ascii: "d"), UInt8(ascii: "T"): size = 8
         case UInt8(ascii: "D"): size = 5
         case UInt8(ascii: "V"): size = 0
         case UInt8(ascii: "S"), UInt8(ascii: "x"), UInt8(ascii: "F"), UInt8(ascii: "A"):

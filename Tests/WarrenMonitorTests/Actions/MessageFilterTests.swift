@@ -51,6 +51,16 @@ struct MessageFilterTests {
         #expect(try ReplayFilter.parseAll(#"header.p="C:\dir""#).get() == [.header("p", #"C:\dir"#)])
     }
 
+    /// A body path with an empty step is not a term (it could not be written back; the fuzzer).
+    @Test func bodyPathsWithEmptyStepsAreRefused() {
+        for text in ["body..=1", "body.a..b=1", "body.a.=1"] {
+            guard case .failure = ReplayFilter.parseAll(text) else {
+                Issue.record("accepted \(text)")
+                continue
+            }
+        }
+    }
+
     @Test func badTermsSayWhich() {
         guard case .failure(let error) = ReplayFilter.parseAll("reason=rejected colour=red") else {
             Issue.record("accepted")

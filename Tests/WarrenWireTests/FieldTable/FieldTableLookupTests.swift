@@ -43,6 +43,22 @@ struct FieldTableLookupTests {
             == ["x-warren-replay-id", "x-death", "x-warren-replay-id", "dup", "absent"])
     }
 
+    /// 'L' (an unsigned 64-bit integer some clients send) is stepped over like 'l': the fuzzer
+    /// found lookups and replacing stopping at it, losing every entry after it.
+    @Test func lookupAndReplacingStepOverAnUnsignedLong() throws {
+        var wire = ByteBuffer()
+        var entries = ByteBuffer()
+        entries.writeInteger(UInt8(1)); entries.writeString("n"); entries.writeInteger(UInt8(ascii: "L"))
+        entries.writeInteger(UInt64(7))
+        entries.writeInteger(UInt8(6)); entries.writeString("wanted"); entries.writeInteger(UInt8(ascii: "S"))
+        entries.writeInteger(UInt32(5)); entries.writeString("found")
+        wire.writeInteger(UInt32(entries.readableBytes))
+        wire.writeBuffer(&entries)
+        let raw = try wire.readFieldTable()
+        #expect(raw.values(forKeys: ["wanted"]) == ["wanted": "found"])
+        #expect(try raw.replacing("n", with: .bool(true)).entries.map(\.0) == ["wanted", "n"])
+    }
+
     @Test func builtTableAppendsToItsEntries() throws {
         let table: FieldTable = ["a": .int32(1)]
         #expect(try table.appending("b", .bool(true)).entries.map(\.0) == ["a", "b"])
