@@ -83,11 +83,11 @@ struct CheckCommand: AsyncParsableCommand {
                                                   everyQueuesStatistics: thresholds.noConsumers)
             alerts = Alerts.evaluate(snapshot, thresholds: thresholds, vhost: broker.vhost)
             if json {
-                try printJSON(alerts)
+                try streamJSONArray(alerts)
             } else {
                 for alert in alerts { print(alert.line) }
             }
-            for gap in snapshot.gaps { printError("note: \(gap)") }
+            for gap in snapshot.gaps where gap != ManagementSource.skippedClientsGap { printError("note: \(gap)") }
         }
         if !alerts.isEmpty { throw ExitCode(ExitStatus.failure) }
     }
