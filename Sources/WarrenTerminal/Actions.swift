@@ -130,7 +130,7 @@ final class Actions: Sendable {
             prepareCompose(vhost: vhost)
         case .send(let session, let message):
             send(session, message)
-        case .quit, .loadTheme, .openEditor:
+        case .quit, .loadTheme, .openEditor, .bell:
             break
         }
     }

@@ -18,10 +18,14 @@ public struct DashboardOptions: Sendable {
     public var color: Bool
     /// A line shown under the header the whole time.
     public var notice: String?
+    /// What to alert on (the config file's `[alerts]`); `nil` for no alerts.
+    public var alerts: AlertThresholds?
+    /// Ring the terminal bell when an alert appears.
+    public var bell: Bool
 
     public init(source: any MonitorSource, amqpURL: String?, interval: TimeInterval? = nil, readonly: Bool = false,
                 theme: Theme = .default, themeWarnings: [String] = [], catalog: ThemeCatalog, color: Bool = true,
-                notice: String? = nil) {
+                notice: String? = nil, alerts: AlertThresholds? = nil, bell: Bool = false) {
         self.source = source
         self.amqpURL = amqpURL
         self.interval = interval
@@ -31,6 +35,8 @@ public struct DashboardOptions: Sendable {
         self.catalog = catalog
         self.color = color
         self.notice = notice
+        self.alerts = alerts
+        self.bell = bell
     }
 }
 
@@ -79,6 +85,8 @@ public enum DashboardApp {
         var (width, height) = terminal.size
         var state = ViewState(width: width, height: height, readonly: options.readonly,
                               themeName: options.theme.name, themeNames: options.catalog.names)
+        state.alertThresholds = options.alerts
+        state.bell = options.bell
         state.notice = options.notice
         state.sourceName = options.source.description
         if let warning = options.themeWarnings.first {
@@ -119,6 +127,8 @@ public enum DashboardApp {
                         case .failure(let error):
                             _ = state.handle(.themeFailed(error.description))
                         }
+                    case .bell:
+                        terminal.bell()
                     case .openEditor(let session):
                         // On this thread: the editor takes the terminal until it exits.
                         actions.openEditor(session, terminal: terminal)

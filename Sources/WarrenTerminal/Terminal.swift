@@ -105,6 +105,11 @@ final class Terminal {
         }
     }
 
+    /// Rings the terminal bell (ncurses flashes the screen where there is no bell).
+    func bell() {
+        _ = beep()
+    }
+
     /// Draws the grid, run by run of equal style.
     func draw(_ grid: Grid) {
         let (width, height) = size

@@ -104,6 +104,6 @@ struct WatchCommand: AsyncParsableCommand {
         await DashboardApp.run(DashboardOptions(
             source: source, amqpURL: options.amqpURL, interval: flags.refresh,
             readonly: flags.readonly || profile?.readonly == true, theme: load.theme, themeWarnings: load.warnings,
-            catalog: catalog, color: DashboardFlags.colorWanted))
+            catalog: catalog, color: DashboardFlags.colorWanted, alerts: config.alerts, bell: config.bell))
     }
 }

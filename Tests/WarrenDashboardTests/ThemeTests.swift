@@ -127,6 +127,6 @@ import WarrenDashboard
         #expect(config.broker("prod")?.amqp == "amqps://ops:secret@rabbit.example.com:5671/")
         #expect(config.broker("local")?.management == "http://127.0.0.1:15672/")
         #expect(warnings == ["config:12: unknown broker key 'colour'",
-                             "config:13: unknown section [cluster x], expected [broker NAME]"])
+                             "config:13: unknown section [cluster x], expected [broker NAME] or [alerts]"])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WarrenMonitor
 
 /// A named broker from the config file (a "context", as kubectl calls them).
 public struct BrokerProfile: Sendable, Hashable {
@@ -23,10 +24,20 @@ public struct BrokerProfile: Sendable, Hashable {
 ///     management = https://ops:secret@rabbit.example.com:15672/
 ///     amqp = amqps://ops:secret@rabbit.example.com:5671/
 ///     readonly = true
+///
+///     [alerts]                   # what `warren check` and the dashboard alert on
+///     dlq_depth = 100            # a dead-letter queue holds more than 100 messages
+///     dlq_growth = 60            # a dead-letter queue grows by more than 60 a minute
+///     ready = 10000              # a queue has more than 10,000 ready messages
+///     no_consumers = true        # a queue that had consumers has none
+///     node_alarms = true         # a node's memory or disk alarm (the default)
+///     bell = true                # the dashboard rings the bell when an alert appears
 public struct Config: Sendable, Hashable {
     public var theme: String?
     public var defaultBroker: String?
     public var brokers: [BrokerProfile] = []
+    public var alerts = AlertThresholds()
+    public var bell = false
 
     public init() {}
 
@@ -53,6 +64,7 @@ public struct Config: Sendable, Hashable {
         var config = Config()
         var warnings: [String] = []
         var current: Int?  // index into brokers
+        var inAlerts = false
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = Substring(raw)
             if let hash = line.firstIndex(of: "#"), !line[..<hash].contains("\"") { line = line[..<hash] }
@@ -63,12 +75,16 @@ public struct Config: Sendable, Hashable {
                 let words = trimmed.dropFirst().dropLast().split(separator: " ", maxSplits: 1).map {
                     $0.trimmingCharacters(in: .whitespaces)
                 }
-                if words.count == 2, words[0] == "broker", !words[1].isEmpty {
+                inAlerts = false
+                if words == ["alerts"] {
+                    inAlerts = true
+                    current = nil
+                } else if words.count == 2, words[0] == "broker", !words[1].isEmpty {
                     config.brokers.removeAll { $0.name == words[1] }
                     config.brokers.append(BrokerProfile(name: words[1]))
                     current = config.brokers.count - 1
                 } else {
-                    warnings.append("\(here): unknown section \(trimmed), expected [broker NAME]")
+                    warnings.append("\(here): unknown section \(trimmed), expected [broker NAME] or [alerts]")
                     current = nil
                 }
                 continue
@@ -80,7 +96,9 @@ public struct Config: Sendable, Hashable {
             let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
-            if let current {
+            if inAlerts {
+                if let warning = parseAlert(key: key, value: value, into: &config) { warnings.append("\(here): \(warning)") }
+            } else if let current {
                 switch key {
                 case "management": config.brokers[current].management = value
                 case "amqp": config.brokers[current].amqp = value
@@ -97,5 +115,32 @@ public struct Config: Sendable, Hashable {
             }
         }
         return (config, warnings)
+    }
+
+    /// Applies one key of `[alerts]`; a warning when the key or its value is not understood.
+    private static func parseAlert(key: String, value: String, into config: inout Config) -> String? {
+        func count() -> Int? { Int(value).flatMap { $0 >= 0 ? $0 : nil } }
+        func flag() -> Bool? {
+            switch value.lowercased() {
+            case "true", "yes", "1": return true
+            case "false", "no", "0": return false
+            default: return nil
+            }
+        }
+        switch key {
+        case "dlq_depth", "dlq_growth", "ready":
+            guard let number = count() else { return "alerts key '\(key)' wants a whole number, got '\(value)'" }
+            if key == "dlq_depth" { config.alerts.dlqDepth = number }
+            if key == "dlq_growth" { config.alerts.dlqGrowthPerMinute = number }
+            if key == "ready" { config.alerts.ready = number }
+        case "no_consumers", "node_alarms", "bell":
+            guard let on = flag() else { return "alerts key '\(key)' wants true or false, got '\(value)'" }
+            if key == "no_consumers" { config.alerts.noConsumers = on }
+            if key == "node_alarms" { config.alerts.nodeAlarms = on }
+            if key == "bell" { config.bell = on }
+        default:
+            return "unknown alerts key '\(key)'"
+        }
+        return nil
     }
 }

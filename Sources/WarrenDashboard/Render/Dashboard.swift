@@ -125,6 +125,10 @@ struct Painter {
         } else {
             part(alarms.map { "\($0.kind.rawValue)@\($0.node)" }.joined(separator: " "), .alarm, bold: true, row: 2)
         }
+        if state.alertThresholds != nil, snapshot != nil {
+            part("  alerts ", row: 2)
+            part("\(state.alerts.count)", state.alerts.isEmpty ? .ok : .alarm, bold: !state.alerts.isEmpty, row: 2)
+        }
         if let vhost = state.vhost { part("  vhost \(vhost)", .highlightForeground, row: 2) }
         if let notice = state.notice {
             part("  \(notice)", .inactiveForeground, row: 2)

@@ -63,4 +63,6 @@ public enum Effect: Sendable, Hashable {
     case openEditor(EditSession)
     case send(EditSession, ExportedMessage)
     case loadTheme(String)
+    /// Ring the terminal bell (a new alert).
+    case bell
 }

@@ -5,6 +5,16 @@ extension ViewState {
     /// How many messages a peek asks for.
     public static let peekCount = 20
 
+    /// The current snapshot's alerts; the bell when one is new and the bell is on.
+    mutating func evaluateAlerts() -> [Effect] {
+        guard let thresholds = alertThresholds, let snapshot else { return [] }
+        let before = Set(alerts.map { AlertKey(kind: $0.kind, vhost: $0.vhost, object: $0.object) })
+        alerts = Alerts.evaluate(snapshot, previous: previous, thresholds: thresholds)
+        alertedQueues = Set(alerts.compactMap(\.queue))
+        let appeared = alerts.contains { !before.contains(AlertKey(kind: $0.kind, vhost: $0.vhost, object: $0.object)) }
+        return bell && appeared ? [.bell] : []
+    }
+
     /// Folds one event into the state; returns the I/O to do.
     public mutating func handle(_ event: Event) -> [Effect] {
         switch event {
@@ -19,7 +29,10 @@ extension ViewState {
                 self.snapshot = snapshot
                 connection.lastSnapshotAt = snapshot.takenAt
                 history.record(snapshot)
+                // Before the tables are made (clamping makes them): their rows show the alerts.
+                let effects = evaluateAlerts()
                 clampSelections()
+                return effects
             }
             return []
         case .resize(let width, let height):
@@ -229,4 +242,11 @@ extension ViewState {
         return []
     }
 
+}
+
+/// Tells one alert from another across polls, whatever its figure.
+struct AlertKey: Hashable {
+    var kind: Alert.Kind
+    var vhost: String?
+    var object: String
 }

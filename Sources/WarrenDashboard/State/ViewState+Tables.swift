@@ -130,7 +130,8 @@ extension ViewState {
             let rates = snapshot.queueRates[queue.id]
             let odd = !(queue.state == "running" || queue.state == nil || queue.state == "idle")
             return Row(queue: queue.id, name: queue.id.description,
-                       emphasis: dlqs.contains(queue.id) ? .deadLetter : (odd ? .warning : nil),
+                       emphasis: alertedQueues.contains(queue.id) ? .alarm
+                           : dlqs.contains(queue.id) ? .deadLetter : (odd ? .warning : nil),
                        cells: [queue.id.description, queue.type, queue.state ?? "-", Format.count(queue.messagesReady),
                                Format.count(queue.messagesUnacknowledged), Format.rate(rates?.publish?.perSecond),
                                Format.rate(rates?.deliver?.perSecond), Format.count(queue.consumers),

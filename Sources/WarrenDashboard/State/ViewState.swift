@@ -217,6 +217,13 @@ public struct ViewState: Sendable {
     /// Always shown under the header (e.g. what the demo cannot show yet).
     public var notice: String?
     public var history = RateHistory()
+    /// What to alert on; `nil` evaluates nothing (and the header shows no alert count).
+    public var alertThresholds: AlertThresholds?
+    /// Ring the terminal bell when an alert appears that the poll before did not have.
+    public var bell = false
+    /// The alerts of the current snapshot, and the queues they are about (whose rows are highlighted).
+    public var alerts: [Alert] = []
+    public var alertedQueues: Set<QueueID> = []
 
     public init(width: Int = 80, height: Int = 24, now: Date = Date(), readonly: Bool = false,
                 themeName: String = "default", themeNames: [String] = ["default"]) {

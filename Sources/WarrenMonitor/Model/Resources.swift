@@ -29,6 +29,9 @@ public struct MessageStats: Sendable, Hashable, Codable {
     /// Exchanges count `publish_in` / `publish_out` rather than `publish`.
     public var publishIn: Counter?
     public var publishOut: Counter?
+    /// Messages delivered to consumers (`deliver` + `deliver_no_ack`, not `get`) in the queue's
+    /// life: above zero, the queue had a consumer once.
+    public var consumerDeliveries: Int?
 
     public init() {}
 
@@ -42,6 +45,8 @@ public struct MessageStats: Sendable, Hashable, Codable {
         dropUnroutable = Counter(json, "drop_unroutable")
         publishIn = Counter(json, "publish_in")
         publishOut = Counter(json, "publish_out")
+        let delivered = [json?["deliver"]?.int, json?["deliver_no_ack"]?.int].compactMap { $0 }
+        consumerDeliveries = delivered.isEmpty ? nil : delivered.reduce(0, +)
     }
 }
 

@@ -148,10 +148,13 @@ public struct ManagementSource: MonitorSource {
         state.bindings = bindings
     }
 
+    /// The gap a poll with `skipConnections` notes: the caller asked for it, so need not show it.
+    public static let skippedClientsGap = "connections and consumers not fetched (skipped by option)"
+
     /// Consumers and connections, unless the options skip them.
     func fetchClients(into state: inout BrokerState, count: inout Int) async throws {
         guard !options.skipConnections else {
-            state.gaps.append("connections and consumers not fetched (skipped by option)")
+            state.gaps.append(Self.skippedClientsGap)
             return
         }
         let scope = options.vhost.map { [$0] } ?? []
