@@ -82,10 +82,12 @@ enum FuzzTargets {
         var left = ByteBuffer()
         var right = ByteBuffer()
         // Both decoded first: the raw copy keeps a name's bytes as they came, invalid UTF-8 included,
-        // where the decoded entries hold it with replacement characters.
-        require((try? left.writeFieldTable(FieldTable(replaced.entries))) != nil
-            && (try? right.writeFieldTable(expected)) != nil
-            && left == right, "replacing '\(key)' differs from doing it on the decoded entries")
+        // where the decoded entries hold it with replacement characters (which can make a name
+        // too long for a short string: then neither side encodes, and there is nothing to compare).
+        let leftEncodes = (try? left.writeFieldTable(FieldTable(replaced.entries))) != nil
+        let rightEncodes = (try? right.writeFieldTable(expected)) != nil
+        require(leftEncodes == rightEncodes && (!leftEncodes || left == right),
+                "replacing '\(key)' differs from doing it on the decoded entries")
     }
 
     /// A file recovery finds in a data directory, read as a message store segment, a queue index
@@ -142,9 +144,15 @@ enum FuzzTargets {
         let again = try? ExportedMessage.parse(line: line, number: 1)
         var first = ByteBuffer()
         var second = ByteBuffer()
-        try? ContentHeader(bodySize: 0, properties: message.properties).encode(into: &first)
-        if let again { try? ContentHeader(bodySize: 0, properties: again.properties).encode(into: &second) }
-        require(again?.body == message.body && again?.routingKey == message.routingKey && first == second,
+        // Compared encoded, when they encode: a header name over 255 bytes is valid JSON but no
+        // AMQP short string (importing such a line fails at its publish, with the reason).
+        let firstEncodes = (try? ContentHeader(bodySize: 0, properties: message.properties).encode(into: &first)) != nil
+        var secondEncodes = false
+        if let again {
+            secondEncodes = (try? ContentHeader(bodySize: 0, properties: again.properties).encode(into: &second)) != nil
+        }
+        require(again?.body == message.body && again?.routingKey == message.routingKey
+                    && firstEncodes == secondEncodes && (!firstEncodes || first == second),
                 "export line changed on a round trip")
     }
 

@@ -221,7 +221,17 @@ struct ExportProperties: Codable {
             if let entries = try? c.required(ExportTable.self, "headers") {
                 p.headers = entries.table
             } else if let object = try? c.required([String: JSON].self, "headers") {
-                if let long = object.keys.first(where: { $0.utf8.count > 255 }) {
+                // At any depth: a nested object becomes a nested table, whose names are short strings too.
+                func longName(_ value: JSON) -> String? {
+                    switch value {
+                    case .object(let members):
+                        return members.keys.first(where: { $0.utf8.count > 255 })
+                            ?? members.values.lazy.compactMap(longName).first
+                    case .array(let items): return items.lazy.compactMap(longName).first
+                    default: return nil
+                    }
+                }
+                if let long = longName(.object(object)) {
                     throw c.corrupted("headers", "header name '\(long.prefix(20))…' is longer than 255 bytes")
                 }
                 p.headers = FieldTable(object.sorted { $0.key < $1.key }.map { ($0.key, MessageView.fieldValue($0.value)) })

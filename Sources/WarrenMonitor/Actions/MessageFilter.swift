@@ -106,10 +106,19 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
         return .success(filters)
     }
 
+    /// Seconds, at most about 3,000 years: a duration that is not finite, negative or beyond
+    /// that is not a term (it would not be written back as whole seconds; the fuzzer found
+    /// `age>4444...` crashing that).
     static func duration(_ text: String) -> TimeInterval? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = text.last, let factor = units[unit], let number = Double(text.dropLast()) { return number * factor }
-        return Double(text)
+        let seconds: Double?
+        if let unit = text.last, let factor = units[unit], let number = Double(text.dropLast()) {
+            seconds = number * factor
+        } else {
+            seconds = Double(text)
+        }
+        guard let seconds, seconds.isFinite, seconds >= 0, seconds < 1e11 else { return nil }
+        return seconds
     }
 
     public var description: String {

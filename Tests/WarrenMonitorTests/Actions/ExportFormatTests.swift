@@ -127,6 +127,9 @@ struct ExportFormatTests {
         (#"{"properties":{"headers":[{"type":"l","value":1}]}}"#, "missing 'name'"),
         // Found by scripts/fuzz: a plain-object header name over 255 bytes was taken, then not written back.
         ("{\"properties\":{\"headers\":{\"" + String(repeating: "é", count: 200) + "\":1}}}", "longer than 255 bytes"),
+        // And the same inside a nested object, which becomes a nested table.
+        ("{\"properties\":{\"headers\":{\"n\":[{\"" + String(repeating: "é", count: 200) + "\":1}]}}}",
+         "longer than 255 bytes"),
     ])
     func badLinesSayWhatAndWhere(line: String, expected: String) {
         do {

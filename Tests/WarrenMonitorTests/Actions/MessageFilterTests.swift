@@ -61,6 +61,17 @@ struct MessageFilterTests {
         }
     }
 
+    /// Durations that are not finite or absurdly long are refused, not crashed on (the fuzzer).
+    @Test func durationsOutOfRangeAreRefused() throws {
+        for text in ["age>44444444444444444444444444444444444", "age<nan", "age>inf", "age>-5m", "age>1e300d"] {
+            guard case .failure = ReplayFilter.parseAll(text) else {
+                Issue.record("accepted \(text)")
+                continue
+            }
+        }
+        #expect(try ReplayFilter.parseAll("age>3650d").get() == [.olderThan(3650 * 86400)])
+    }
+
     @Test func badTermsSayWhich() {
         guard case .failure(let error) = ReplayFilter.parseAll("reason=rejected colour=red") else {
             Issue.record("accepted")
