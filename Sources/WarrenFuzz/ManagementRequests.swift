@@ -30,7 +30,7 @@ enum ManagementRequests {
             ?? (target, "")
         var query: [String: String] = [:]
         for pair in queryText.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         let probe = currentProbe()
