@@ -130,8 +130,8 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .reason(let r): return "reason=\(quote(r))"
         case .sourceQueue(let q): return "queue=\(quote(q))"
-        case .olderThan(let s): return "age>\(Int(s))s"
-        case .newerThan(let s): return "age<\(Int(s))s"
+        case .olderThan(let s): return "age>\(Self.seconds(s))s"
+        case .newerThan(let s): return "age<\(Self.seconds(s))s"
         case .header(let name, let value): return "header.\(quote(name))=\(quote(value))"
         case .maxDeaths(let count): return "deaths<=\(count)"
         case .property(let name, let value): return "property.\(quote(name))=\(quote(value))"
@@ -139,6 +139,11 @@ public enum ReplayFilter: Sendable, Hashable, CustomStringConvertible {
         case .bodyField(let path, let value): return "body.\(quote(path.joined(separator: ".")))=\(quote(value))"
         case .not(let inner): return "!\(inner)"
         }
+    }
+
+    /// Whole seconds as an integer, others as the shortest decimal that reads back the same.
+    private static func seconds(_ value: TimeInterval) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     /// Whether it reads the body (the rest need only the properties).

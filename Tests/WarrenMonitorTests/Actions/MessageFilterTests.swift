@@ -70,6 +70,9 @@ struct MessageFilterTests {
             }
         }
         #expect(try ReplayFilter.parseAll("age>3650d").get() == [.olderThan(3650 * 86400)])
+        // A fraction of a second is written back as it was, not cut to whole seconds (the fuzzer).
+        let fractional = try ReplayFilter.parseAll("age>44.4444444444").get()
+        #expect(try ReplayFilter.parseAll(fractional.map(\.description).joined()).get() == fractional)
     }
 
     @Test func badTermsSayWhich() {
