@@ -8,13 +8,6 @@ extension ManagementTests {
     /// `warren check`, the binary, against the embedded broker: each threshold kind fires (exit 1,
     /// its line), nothing fires (exit 0), and an unreachable broker or a refused login keep their codes.
     @Suite struct CheckCommandTests {
-        struct Result {
-            var status: Int32
-            var stdout: String
-            var stderr: String
-            var lines: [String] { stdout.split(separator: "\n").map(String.init) }
-        }
-
         /// The `warren` binary `swift build` produced.
         static var binary: String {
             var directory = URL(fileURLWithPath: #filePath)
@@ -26,8 +19,8 @@ extension ManagementTests {
         }
 
         /// Runs `warren check` with no URL in the environment and a config folder of its own
-        /// (holding `config` when given), on a thread of its own so the cooperative pool is never blocked.
-        static func check(_ arguments: [String], config: String? = nil) async throws -> Result {
+        /// (holding `config` when given).
+        static func check(_ arguments: [String], config: String? = nil) async throws -> Subprocess.Output {
             let folder = NSTemporaryDirectory() + "warren-check-\(UInt32.random(in: 0...UInt32.max))"
             try FileManager.default.createDirectory(atPath: folder + "/warren", withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -36,32 +29,7 @@ extension ManagementTests {
             environment["WARREN_AMQP_URL"] = nil
             environment["WARREN_MANAGEMENT_URL"] = nil
             environment["XDG_CONFIG_HOME"] = folder
-            let childEnvironment = environment
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-                Thread.detachNewThread {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: binary)
-                    process.arguments = ["check"] + arguments
-                    process.environment = childEnvironment
-                    let out = Pipe()
-                    let err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    process.standardInput = FileHandle.nullDevice
-                    do {
-                        try process.run()
-                    } catch {
-                        continuation.resume(throwing: error)
-                        return
-                    }
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: Result(status: process.terminationStatus,
-                                                          stdout: String(decoding: stdout, as: UTF8.self),
-                                                          stderr: String(decoding: stderr, as: UTF8.self)))
-                }
-            }
+            return try await Subprocess.run(binary, ["check"] + arguments, environment: environment)
         }
 
         static func management(_ m: EmbeddedManagement) -> [String] {
@@ -198,4 +166,8 @@ extension ManagementTests {
             }
         }
     }
+}
+
+extension Subprocess.Output {
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }

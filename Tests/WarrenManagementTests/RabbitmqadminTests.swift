@@ -28,37 +28,13 @@ extension ManagementTests {
             return nil
         }
 
-        /// Runs rabbitmqadmin with `arguments` on a thread of its own (waiting for a process blocks,
-        /// and must not take one of Swift concurrency's few threads from the other tests); returns
-        /// its standard output, expecting exit status 0.
+        /// Runs rabbitmqadmin with `arguments`; returns its standard output, expecting exit status 0.
         static func run(_ tool: String, port: Int, _ arguments: [String], format: String = "tsv",
                         sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
-            let (status, output, errors) = try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<(Int32, String, String), any Error>) in
-                Thread.detachNewThread {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    process.arguments = ["python3", tool, "-H", "127.0.0.1", "-P", String(port), "-u", "guest", "-p",
-                                         "guest", "-f", format] + arguments
-                    let output = Pipe()
-                    let errors = Pipe()
-                    process.standardOutput = output
-                    process.standardError = errors
-                    do {
-                        try process.run()
-                    } catch {
-                        continuation.resume(throwing: error)
-                        return
-                    }
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self),
-                                                    String(decoding: errorData, as: UTF8.self)))
-                }
-            }
-            #expect(status == 0, "rabbitmqadmin \(arguments): \(errors)", sourceLocation: sourceLocation)
-            return output
+            let result = try await Subprocess.run("/usr/bin/env", ["python3", tool, "-H", "127.0.0.1", "-P", String(port),
+                                                                  "-u", "guest", "-p", "guest", "-f", format] + arguments)
+            #expect(result.status == 0, "rabbitmqadmin \(arguments): \(result.stderr)", sourceLocation: sourceLocation)
+            return result.stdout
         }
 
         @Test func listDeclarePublishGetDelete() async throws {

@@ -15,49 +15,45 @@ import WarrenMonitor
         var description: String
     }
 
-    /// Made once for the suite (EC keys: openssl takes milliseconds, not a thread's second).
-    static let shared = Result { try Material() }
+    /// Made once for the suite.
+    static let shared = Task { try await Material.make() }
 
     /// A private CA and a certificate for localhost / 127.0.0.1 signed by it, in a new directory.
-    struct Material {
+    struct Material: Sendable {
         let directory: URL
         var ca: String { directory.appending(path: "ca.pem").path }
         var certificate: String { directory.appending(path: "server.pem").path }
         var key: String { directory.appending(path: "server.key").path }
 
-        init() throws {
-            directory = FileManager.default.temporaryDirectory.appending(path: "warren-tls-\(UUID().uuidString)")
+        static func make() async throws -> Material {
+            let directory = FileManager.default.temporaryDirectory.appending(path: "warren-tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let material = Material(directory: directory)
+            let (caKey, request) = (directory.appending(path: "ca.key").path, directory.appending(path: "server.csr").path)
             let extensions = directory.appending(path: "server.ext")
             try "subjectAltName = DNS:localhost, IP:127.0.0.1\nextendedKeyUsage = serverAuth\n"
                 .write(to: extensions, atomically: true, encoding: .utf8)
-            try Self.openssl(["req", "-x509", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-sha256", "-days", "2",
-                              "-subj", "/CN=Warren TLS test CA", "-keyout", directory.appending(path: "ca.key").path,
-                              "-out", ca])
-            try Self.openssl(["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-sha256", "-subj", "/CN=localhost",
-                              "-keyout", key, "-out", directory.appending(path: "server.csr").path])
-            try Self.openssl(["x509", "-req", "-sha256", "-days", "2", "-in", directory.appending(path: "server.csr").path,
-                              "-CA", ca, "-CAkey", directory.appending(path: "ca.key").path, "-CAcreateserial",
-                              "-extfile", extensions.path, "-out", certificate])
+            let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-sha256"]
+            try await openssl(["req", "-x509", "-new", "-nodes"] + ec + ["-days", "2", "-subj", "/CN=Warren TLS test CA",
+                                                                         "-keyout", caKey, "-out", material.ca])
+            try await openssl(["req", "-new", "-nodes"] + ec + ["-subj", "/CN=localhost", "-keyout", material.key,
+                                                                "-out", request])
+            try await openssl(["x509", "-req", "-sha256", "-days", "2", "-in", request, "-CA", material.ca,
+                               "-CAkey", caKey, "-CAcreateserial", "-extfile", extensions.path, "-out", material.certificate])
+            return material
         }
 
-        static func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(filePath: "/usr/bin/env")
-            process.arguments = ["openssl"] + arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TLSTests.Failure(description: "openssl \(arguments.first ?? "") failed")
+        static func openssl(_ arguments: [String]) async throws {
+            let result = try await Subprocess.run("/usr/bin/env", ["openssl"] + arguments)
+            guard result.status == 0 else {
+                throw TLSTests.Failure(description: "openssl \(arguments.first ?? "") failed: \(result.stderr)")
             }
         }
     }
 
     /// A broker with AMQPS and the management API on HTTPS (and plain HTTP), all on free ports.
     func withTLSBroker(_ body: (Broker, ManagementServer, Material) async throws -> Void) async throws {
-        let material = try Self.shared.get()
+        let material = try await Self.shared.value
         var configuration = BrokerConfiguration(amqpPort: 0)
         configuration.tls = .init(certificateChainFile: material.certificate, privateKeyFile: material.key, port: 0)
         let broker = try await Broker.start(configuration)
@@ -161,7 +157,7 @@ import WarrenMonitor
     }
 
     @Test func unreadableFilesAreNamedWhenTheBrokerStarts() async throws {
-        let material = try Self.shared.get()
+        let material = try await Self.shared.value
         var configuration = BrokerConfiguration(amqpPort: 0)
         configuration.tls = .init(certificateChainFile: material.certificate, privateKeyFile: material.ca, port: 0)
         let wrongKey = await #expect(throws: BrokerStartError.self) { _ = try await Broker.start(configuration) }

@@ -14,12 +14,7 @@ package struct ManagementProbe: Sendable {
 
     /// `path` is after `/api/`, percent-encoded as on the wire; the router's decoding applies.
     package func status(method: String, path: String, query: [String: String], body: ByteBuffer) async -> Int {
-        var components: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-            guard let decoded = String(part).removingPercentEncoding else { return 400 }
-            components.append(decoded)
-        }
-        if components.last == "" { components.removeLast() }
+        guard let components = ManagementRouter.components(path[...]) else { return 400 }
         do {
             return try await api.handle(APIRequest(method: method, path: components, query: query, body: body,
                                                    user: user)).status

@@ -43,14 +43,9 @@ struct ManagementRouter: HTTPResponder {
         } catch {
             return Self.json(RequestError(status: 413, error: "bad_request", reason: "request body too large"))
         }
-        var components: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2) {
-            guard let decoded = String(part).removingPercentEncoding else {
-                return Self.json(RequestError.badRequest("bad percent-encoding in the path"))
-            }
-            components.append(decoded)
+        guard let components = Self.components(path.dropFirst("/api/".count)) else {
+            return Self.json(RequestError.badRequest("bad percent-encoding in the path"))
         }
-        if components.last == "" { components.removeLast() }
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         let apiRequest = APIRequest(method: request.method.rawValue, path: components, query: query, body: body,
@@ -66,6 +61,18 @@ struct ManagementRouter: HTTPResponder {
         } catch {
             return Self.json(error)
         }
+    }
+
+    /// The path after `/api/`, split at `/` and percent-decoded (`%2F` is the vhost `/`); nil when
+    /// a part's percent-encoding is broken.
+    static func components(_ path: Substring) -> [String]? {
+        var components: [String] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            guard let decoded = String(part).removingPercentEncoding else { return nil }
+            components.append(decoded)
+        }
+        if components.last == "" { components.removeLast() }
+        return components
     }
 
     private func authenticate(_ header: String?, fromLoopback: Bool) async -> BrokerConfiguration.User? {

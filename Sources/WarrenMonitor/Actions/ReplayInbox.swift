@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import Synchronization
 import WarrenClient
 
@@ -16,8 +15,6 @@ final class ReplayInbox: Sendable {
         var urgent: [ReplayEngine.Event] = []
         var deliveries = CircularBuffer<ReplayEngine.Event>()
         var waiter: CheckedContinuation<Void, Never>?
-        /// A wake of the waiter is on its way from an event loop.
-        var wakeScheduled = false
     }
 
     private let state = Mutex(State())
@@ -25,36 +22,12 @@ final class ReplayInbox: Sendable {
     /// waiting long.
     private let batch = 64
 
-    /// Posted from a connection's event loop (deliveries, confirms), the waiter is woken once the
-    /// loop has handled what it read: everything one read decoded goes over in one wake-up, not
-    /// a thread switch per message.
     func post(_ event: ReplayEngine.Event) {
-        enum Wake {
-            case none
-            case now(CheckedContinuation<Void, Never>)
-            case after(any EventLoop)
-        }
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop
-        let wake = state.withLock { state -> Wake in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             switch event {
             case .delivery, .sourceEmpty, .deliveriesEnded: state.deliveries.append(event)
             default: state.urgent.append(event)
             }
-            guard let loop else { return state.waiter.take().map(Wake.now) ?? .none }
-            guard state.waiter != nil, !state.wakeScheduled else { return .none }
-            state.wakeScheduled = true
-            return .after(loop)
-        }
-        switch wake {
-        case .none: break
-        case .now(let waiter): waiter.resume()
-        case .after(let loop): loop.execute { self.wakeScheduledWaiter() }
-        }
-    }
-
-    private func wakeScheduledWaiter() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.wakeScheduled = false
             return state.waiter.take()
         }
         waiter?.resume()
